@@ -1,0 +1,1 @@
+"""Plaza hardware package."""

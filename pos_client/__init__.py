@@ -1,0 +1,1 @@
+"""Plaza pos_client package."""

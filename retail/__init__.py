@@ -1,0 +1,1 @@
+"""Plaza retail package."""

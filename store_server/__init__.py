@@ -1,0 +1,1 @@
+"""Plaza store_server package."""
