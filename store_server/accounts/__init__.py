@@ -1,0 +1,1 @@
+"""Staff accounts, roles, password/PIN hashing and API tokens."""

@@ -1,0 +1,47 @@
+"""HTTP for sign-in (bearer tokens) and staff accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from store_server.accounts import service
+from store_server.accounts.models import User
+from store_server.accounts.service import UserIn
+from store_server.api import Ctx, operation
+from store_server.api.auth import ANYONE_SIGNED_IN, MANAGERS
+
+
+class SignIn(BaseModel):
+    username: str = Field(min_length=1, max_length=80)
+    password: str = Field(min_length=1, max_length=200)
+
+
+@operation("POST", "/auth/tokens", summary="Sign in: exchange a password for a bearer token",
+           tag="auth", roles=None, body=SignIn, status=201)
+def sign_in(ctx: Ctx, body: SignIn) -> dict[str, Any]:
+    user = service.check_password(ctx.session, body.username, body.password)
+    return service.issue_user_token(ctx.session, user, label="api sign-in")
+
+
+@operation("GET", "/me", summary="Who this token belongs to", tag="auth", roles=ANYONE_SIGNED_IN)
+def me(ctx: Ctx) -> dict[str, Any]:
+    p = ctx.who
+    return {"kind": p.kind, "id": p.id, "role": p.role, "name": p.name, "store_id": p.store_id}
+
+
+@operation("POST", "/users", summary="Create a staff account", tag="users", roles=MANAGERS,
+           body=UserIn, status=201, idempotent=True)
+def create_user(ctx: Ctx, body: UserIn) -> dict[str, Any]:
+    return service.create_user(ctx.session, body, ctx.who)
+
+
+@operation("GET", "/users", summary="Staff accounts (a manager sees their store's)",
+           tag="users", roles=MANAGERS)
+def list_users(ctx: Ctx) -> list[dict[str, Any]]:
+    stmt = select(User).order_by(User.username)
+    if ctx.who.store_id is not None:
+        stmt = stmt.where(User.store_id == ctx.who.store_id)
+    return [service.user_document(ctx.session, u) for u in ctx.session.execute(stmt).scalars()]

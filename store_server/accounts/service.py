@@ -1,0 +1,124 @@
+"""Staff accounts: creating users, checking passwords and PINs (Argon2), issuing tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel, Field, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store_server.accounts.models import ApiToken, User
+from store_server.api.auth import Principal, new_token
+from store_server.db import transaction, utcnow
+from store_server.errors import AlreadyExists, Forbidden, Unauthorized
+from store_server.events.service import record
+from store_server.locations.models import Location
+from store_server.locations.service import get_location
+
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so a wrong username costs as long as a
+# wrong password and response times do not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash("plaza-no-such-user")
+USER_TOKEN_LIFETIME = timedelta(hours=12)
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def check_secret(stored: str | None, secret: str) -> bool:
+    try:
+        return _hasher.verify(stored or _DUMMY_HASH, secret) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class UserIn(BaseModel):
+    username: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,79}$")
+    display_name: str = Field("", max_length=120)
+    role: Literal["admin", "manager", "cashier"]
+    store: str | None = Field(None, description="store code; required for managers and cashiers")
+    password: str | None = Field(None, min_length=10, max_length=200)
+    pin: str | None = Field(None, description="4 to 8 digits, for the till")
+
+    @field_validator("pin")
+    @classmethod
+    def _pin(cls, pin: str | None) -> str | None:
+        if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
+            raise ValueError("a PIN is 4 to 8 digits")
+        return pin
+
+    @model_validator(mode="after")
+    def _scope(self) -> UserIn:
+        if self.role != "admin" and not self.store:
+            raise ValueError("managers and cashiers belong to a store: give 'store'")
+        if self.role == "admin" and self.store:
+            raise ValueError("admins run the whole chain: leave 'store' out")
+        if not self.password and not self.pin:
+            raise ValueError("give a password (back office) or a PIN (till), or both")
+        return self
+
+
+def user_document(session: Session, user: User) -> dict[str, Any]:
+    store = session.get(Location, user.store_id) if user.store_id else None
+    return {
+        "id": user.id, "username": user.username, "display_name": user.display_name,
+        "role": user.role, "store": store.code if store else None, "active": user.active,
+        "has_password": user.password_hash is not None, "has_pin": user.pin_hash is not None,
+    }
+
+
+def create_user(session: Session, data: UserIn, by: Principal | None) -> dict[str, Any]:
+    """Admins create anyone; a manager creates cashiers for their own store."""
+    with transaction(session):
+        store_id = get_location(session, data.store).id if data.store else None
+        manager = by is not None and by.role != "admin"
+        if manager and (data.role != "cashier" or store_id != by.store_id):  # type: ignore[union-attr]
+            raise Forbidden("a manager creates cashiers of their own store only")
+        if session.execute(select(User.id).where(User.username == data.username)).first():
+            raise AlreadyExists(f"the username {data.username!r} is taken")
+        user = User(
+            username=data.username, display_name=data.display_name or data.username,
+            role=data.role, store_id=store_id,
+            password_hash=hash_secret(data.password) if data.password else None,
+            pin_hash=hash_secret(data.pin) if data.pin else None,
+        )
+        session.add(user)
+        session.flush()
+        out = user_document(session, user)
+        record(session, "user.created", "user", user.username, out, location_id=store_id)
+        return out
+
+
+def check_password(session: Session, username: str, password: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if not check_secret(user.password_hash if user else None, password) or user is None:
+        raise Unauthorized("wrong username or password")
+    if not user.active:
+        raise Unauthorized("this account is disabled; ask an admin")
+    return user
+
+
+def check_pin(session: Session, username: str, pin: str, store_id: int) -> User:
+    """A cashier's PIN at a till of their store."""
+    user = session.execute(
+        select(User).where(User.username == username, User.store_id == store_id)
+    ).scalar_one_or_none()
+    if not check_secret(user.pin_hash if user else None, pin) or user is None or not user.active:
+        raise Unauthorized("wrong cashier or PIN")
+    return user
+
+
+def issue_user_token(session: Session, user: User, label: str = "") -> dict[str, Any]:
+    with transaction(session):
+        token, token_hash = new_token()
+        expires = utcnow() + USER_TOKEN_LIFETIME
+        session.add(ApiToken(token_hash=token_hash, user_id=user.id, label=label,
+                             expires_at=expires))
+        session.get(User, user.id).last_login_at = utcnow()  # type: ignore[union-attr]
+        return {"token": token, "expires_at": expires.isoformat(), "role": user.role,
+                "user": user.username}

@@ -1,0 +1,99 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+# Importing the domain APIs registers their operations on the API blueprint.
+from store_server.accounts import api as _accounts_api  # noqa: F401
+from store_server.api.framework import api_blueprint, openapi_document
+from store_server.api.problems import problem
+from store_server.catalog import api as _catalog_api  # noqa: F401
+from store_server.config import instance_path, load_config
+from store_server.db import make_engine, make_session_factory
+from store_server.devices import api as _devices_api  # noqa: F401
+from store_server.errors import DomainError
+from store_server.events import api as _events_api  # noqa: F401
+from store_server.inventory import api as _inventory_api  # noqa: F401
+from store_server.locations import api as _locations_api  # noqa: F401
+
+log = logging.getLogger(__name__)
+API_VERSION = "1.0.0"
+
+
+@dataclass
+class Plaza:
+    engine: Engine
+    session_factory: sessionmaker[Session]
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    folder = instance_path()
+    if test_config and "INSTANCE_PATH" in test_config:
+        folder = Path(test_config["INSTANCE_PATH"])
+    app = Flask(__name__, instance_path=str(folder))
+    app.config.update(load_config(folder, test_config))
+    engine = make_engine(app.config["DATABASE_URL"],
+                         busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    app.extensions["plaza"] = Plaza(engine, make_session_factory(engine))
+
+    csrf = CSRFProtect(app)
+    csrf.exempt(api_blueprint)  # the API authenticates with bearer tokens, never cookies
+    app.register_blueprint(api_blueprint)
+
+    from store_server.backoffice.views import backoffice
+    from store_server.storefront.views import storefront
+
+    app.register_blueprint(backoffice)
+    app.register_blueprint(storefront)
+
+    @app.get("/api/v1/openapi.json")
+    def openapi() -> Any:
+        return openapi_document("Plaza store server", API_VERSION)
+
+    @app.get("/healthz")
+    def health() -> Any:
+        return {"status": "ok"}
+
+    @app.teardown_appcontext
+    def close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    _register_error_handlers(app)
+    return app
+
+
+def _wants_problem() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError) -> Response:
+        return problem(exc.status, exc.title, exc.detail, exc.code, **exc.extra)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        if not _wants_problem():
+            return exc
+        code = (exc.name or "error").lower().replace(" ", "-")
+        return problem(exc.code or 500, exc.name or "Error", exc.description or "", code)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if not _wants_problem():
+            return InternalServerError()
+        return problem(500, "Internal error",
+                       "something went wrong on our side; nothing was changed", "internal-error")

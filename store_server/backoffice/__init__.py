@@ -1,0 +1,1 @@
+"""The web back office for store managers."""

@@ -1,0 +1,160 @@
+"""Back-office pages: sign-in (session cookie, CSRF), stock per location, device enrolment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import Integer, func, select
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from store_server.accounts.models import User
+from store_server.accounts.service import check_password
+from store_server.api.auth import Principal
+from store_server.api.framework import db_session
+from store_server.catalog.models import Sku
+from store_server.devices.service import DeviceIn, enrol_device, list_devices
+from store_server.errors import DomainError
+from store_server.inventory.models import StockLevel, StockMovement
+from store_server.inventory.service import level_document
+from store_server.locations.models import Location
+from store_server.locations.service import get_location
+
+backoffice = Blueprint("backoffice", __name__, url_prefix="/backoffice",
+                       template_folder="templates")
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=80)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+class EnrolForm(FlaskForm):
+    kind = SelectField("Kind", choices=[("till", "Till"), ("kiosk", "Kiosk"),
+                                        ("printer", "Printer")])
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    printer_url = StringField("Printer URL", validators=[Length(max=300)])
+
+
+def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(**kwargs: Any) -> Any:
+        user_id = session.get("user_id")
+        user = db_session().get(User, user_id) if user_id else None
+        if user is None or not user.active or user.role not in ("admin", "manager"):
+            session.clear()
+            return redirect(url_for("backoffice.login", next=request.path))
+        g.user = user
+        g.principal = Principal("user", user.id, user.role, user.store_id, user.username)
+        return view(**kwargs)
+
+    return wrapper
+
+
+@backoffice.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = check_password(db_session(), form.username.data or "", form.password.data or "")
+        except DomainError as exc:
+            error = exc.detail
+        else:
+            if user.role not in ("admin", "manager"):
+                error = "The back office is for managers and admins; cashiers sign in at a till."
+            else:
+                session.clear()  # a fresh session on sign-in: no fixation
+                session["user_id"] = user.id
+                target = request.args.get("next", "")
+                if not target.startswith("/backoffice/"):
+                    target = url_for("backoffice.home")
+                return redirect(target)
+    elif request.method == "POST":
+        error = "The form expired or was incomplete; please sign in again."
+    return render_template("backoffice/login.html", form=form, error=error), (
+        401 if error else 200
+    )
+
+
+@backoffice.post("/logout")
+@signed_in
+def logout() -> Any:
+    session.clear()
+    return redirect(url_for("backoffice.login"))
+
+
+def _visible_locations() -> list[Location]:
+    stmt = select(Location).order_by(Location.kind.desc(), Location.name)
+    if g.principal.store_id is not None:
+        stmt = stmt.where(Location.id == g.principal.store_id)
+    return list(db_session().execute(stmt).scalars())
+
+
+@backoffice.get("/")
+@signed_in
+def home() -> Any:
+    s = db_session()
+    rows = []
+    for location in _visible_locations():
+        totals = s.execute(
+            select(func.count(StockLevel.id),
+                   func.coalesce(func.sum(StockLevel.needs_count.cast(Integer)), 0))
+            .where(StockLevel.location_id == location.id)
+        ).one()
+        rows.append({"location": location, "levels": totals[0], "flagged": int(totals[1])})
+    return render_template("backoffice/home.html", rows=rows)
+
+
+@backoffice.get("/locations/<code>")
+@signed_in
+def location_stock(code: str) -> Any:
+    s = db_session()
+    try:
+        location = get_location(s, code)
+        g.principal.require_location(location.id)
+    except DomainError as exc:
+        return render_template("backoffice/message.html", message=exc.detail), exc.status
+    only_flagged = request.args.get("flagged") == "1"
+    stmt = (
+        select(StockLevel, Sku.code).join(Sku, Sku.id == StockLevel.sku_id)
+        .where(StockLevel.location_id == location.id).order_by(Sku.code).limit(500)
+    )
+    if only_flagged:
+        stmt = stmt.where(StockLevel.needs_count.is_(True))
+    levels = [level_document(lvl, location.code, sku) for lvl, sku in s.execute(stmt)]
+    movements = s.execute(
+        select(StockMovement, Sku.code).join(Sku, Sku.id == StockMovement.sku_id)
+        .where(StockMovement.location_id == location.id)
+        .order_by(StockMovement.id.desc()).limit(50)
+    ).all()
+    return render_template("backoffice/location.html", location=location, levels=levels,
+                           movements=movements, only_flagged=only_flagged)
+
+
+@backoffice.route("/devices", methods=["GET", "POST"])
+@signed_in
+def devices() -> Any:
+    s = db_session()
+    form = EnrolForm()
+    stores = [loc for loc in _visible_locations() if loc.kind == "store"]
+    store_code = request.values.get("store") or (stores[0].code if stores else "")
+    enrolled = error = None
+    if form.validate_on_submit():
+        try:
+            enrolled = enrol_device(s, DeviceIn(
+                store=store_code, kind=form.kind.data, name=form.name.data or "",  # type: ignore[arg-type]
+                printer_url=form.printer_url.data or "",
+            ), g.principal)
+            flash(f"Enrolled {enrolled['name']}")
+        except DomainError as exc:
+            error = exc.detail
+    elif request.method == "POST":
+        error = "Please fill in the device's name."
+    return render_template("backoffice/devices.html", form=form, stores=stores,
+                           store_code=store_code, enrolled=enrolled, error=error,
+                           devices=list_devices(s, g.principal))

@@ -1,0 +1,1 @@
+"""Catalogue: products, SKUs, GTINs, price lists and the QR payload of every SKU."""

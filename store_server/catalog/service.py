@@ -1,0 +1,423 @@
+"""Adding and changing products, SKUs and prices; resolving a scan to a SKU.
+
+``sku_documents`` builds the one description of a SKU that the API, the changes feed and the
+snapshot all send, with a fixed number of set-based queries however many SKUs are asked for.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from retail.gs1 import InvalidGTIN, digital_link, validate_gtin
+from store_server.catalog.models import Gtin, Price, PriceList, Product, ProductTranslation, Sku
+from store_server.db import transaction, utcnow
+from store_server.errors import AlreadyExists, InvalidInput, NotFound
+from store_server.events.service import NewEvent, record, record_many
+from store_server.validation import GTIN, Code, CountryCode, CurrencyCode, Name
+
+TAX_CLASSES = ("standard", "reduced", "zero")
+
+
+class SkuIn(BaseModel):
+    code: Code
+    gtins: list[GTIN] = Field(default_factory=list, max_length=20)
+    sold_by: Literal["unit", "weight"] = "unit"
+    tax_class: Literal["standard", "reduced", "zero"] = "standard"
+    variant: dict[str, str] = Field(default_factory=dict)
+
+
+class ProductIn(BaseModel):
+    code: Code
+    brand: str = Field("", max_length=120)
+    category: str = Field("", max_length=120)
+    names: dict[str, Name] = Field(min_length=1, description="locale → name, e.g. {'es': ...}")
+    descriptions: dict[str, str] = Field(default_factory=dict)
+    origin: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="traceability: country, farm, catch method, batch..."
+    )
+    image_urls: list[str] = Field(default_factory=list, max_length=20)
+    skus: list[SkuIn] = Field(default_factory=list, max_length=200)
+
+    @field_validator("image_urls")
+    @classmethod
+    def _urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not url.startswith(("https://", "http://")):
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return urls
+
+    @field_validator("descriptions")
+    @classmethod
+    def _descriptions(cls, descriptions: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in descriptions.items() if v}
+
+
+class ProductPatch(BaseModel):
+    brand: str | None = Field(None, max_length=120)
+    category: str | None = Field(None, max_length=120)
+    names: dict[str, Name] | None = None
+    descriptions: dict[str, str] | None = None
+    origin: dict[str, str | int | float | bool] | None = None
+    image_urls: list[str] | None = None
+
+
+class PriceListIn(BaseModel):
+    code: Code
+    name: Name
+    country: CountryCode | None = None
+    currency: CurrencyCode
+    prices_include_tax: bool = True
+
+
+class PriceIn(BaseModel):
+    sku: str
+    amount: int = Field(ge=0, le=10**12, description="minor units; per kg for weighed SKUs")
+    valid_from: datetime | None = Field(None, description="default: now")
+    valid_to: datetime | None = None
+
+
+class PricesIn(BaseModel):
+    prices: list[PriceIn] = Field(min_length=1, max_length=5000)
+
+
+def get_product(session: Session, code: str) -> Product:
+    product = session.execute(select(Product).where(Product.code == code)).scalar_one_or_none()
+    if product is None:
+        raise NotFound(f"no product with code {code!r}", product=code)
+    return product
+
+
+def get_sku(session: Session, code: str) -> Sku:
+    sku = session.execute(select(Sku).where(Sku.code == code)).scalar_one_or_none()
+    if sku is None:
+        raise NotFound(f"no SKU with code {code!r}", sku=code)
+    return sku
+
+
+def skus_by_code(session: Session, codes: Iterable[str]) -> dict[str, int]:
+    """Map SKU codes to ids, raising one error that names every unknown code."""
+    wanted = set(codes)
+    found = dict(session.execute(select(Sku.code, Sku.id).where(Sku.code.in_(wanted))).all())
+    missing = sorted(wanted - found.keys())
+    if missing:
+        raise InvalidInput(f"unknown SKU(s): {', '.join(missing)}", unknown_skus=missing)
+    return found
+
+
+def sku_by_gtin(session: Session, gtin: str) -> Sku:
+    try:
+        key = validate_gtin(gtin)
+    except InvalidGTIN as exc:
+        raise InvalidInput(str(exc), gtin=gtin) from exc
+    sku = session.execute(
+        select(Sku).join(Gtin, Gtin.sku_id == Sku.id).where(Gtin.gtin == key)
+    ).scalar_one_or_none()
+    if sku is None:
+        raise NotFound(f"no SKU carries GTIN {key}", gtin=key)
+    return sku
+
+
+def _check_gtins_free(session: Session, gtins: list[str]) -> None:
+    if len(set(gtins)) != len(gtins):
+        raise InvalidInput("the same GTIN is listed twice")
+    if not gtins:
+        return
+    taken = session.execute(
+        select(Gtin.gtin, Sku.code).join(Sku, Sku.id == Gtin.sku_id).where(Gtin.gtin.in_(gtins))
+    ).all()
+    if taken:
+        raise AlreadyExists(
+            "GTIN(s) already belong to other SKUs: "
+            + ", ".join(f"{g} ({code})" for g, code in taken),
+            gtins=[g for g, _ in taken],
+        )
+
+
+def _add_skus(session: Session, product: Product, skus: list[SkuIn]) -> list[Sku]:
+    codes = [s.code for s in skus]
+    if len(set(codes)) != len(codes):
+        raise InvalidInput("the same SKU code is listed twice")
+    if codes:
+        existing = session.execute(select(Sku.code).where(Sku.code.in_(codes))).scalars().all()
+        if existing:
+            raise AlreadyExists(f"SKU code(s) exist: {', '.join(existing)}", skus=list(existing))
+    _check_gtins_free(session, [g for s in skus for g in s.gtins])
+    created = []
+    for spec in skus:
+        sku = Sku(
+            code=spec.code, product=product, sold_by=spec.sold_by, tax_class=spec.tax_class,
+            variant=spec.variant, gtins=[Gtin(gtin=g) for g in spec.gtins],
+        )
+        session.add(sku)
+        created.append(sku)
+    session.flush()
+    return created
+
+
+def _set_translations(product: Product, names: dict[str, str], descriptions: dict[str, str]) -> None:
+    unknown = set(descriptions) - set(names)
+    if unknown:
+        raise InvalidInput(f"descriptions for locale(s) without a name: {', '.join(sorted(unknown))}")
+    by_locale = {t.locale: t for t in product.translations}
+    for locale, name in names.items():
+        row = by_locale.get(locale)
+        if row is None:
+            product.translations.append(
+                ProductTranslation(locale=locale, name=name, description=descriptions.get(locale, ""))
+            )
+        else:
+            row.name = name
+            row.description = descriptions.get(locale, row.description)
+    for locale, row in by_locale.items():
+        if locale not in names:
+            product.translations.remove(row)
+
+
+def _sku_events(session: Session, sku_ids: list[int]) -> list[NewEvent]:
+    docs = sku_documents(session, sku_ids)
+    return [NewEvent("sku.upserted", "sku", doc["code"], doc) for doc in docs.values()]
+
+
+def add_product(session: Session, data: ProductIn) -> dict[str, Any]:
+    with transaction(session):
+        if session.execute(select(Product.id).where(Product.code == data.code)).first():
+            raise AlreadyExists(f"a product with code {data.code!r} exists", product=data.code)
+        product = Product(
+            code=data.code, brand=data.brand, category=data.category, origin=data.origin,
+            image_urls=data.image_urls,
+        )
+        _set_translations(product, data.names, data.descriptions)
+        session.add(product)
+        session.flush()
+        skus = _add_skus(session, product, data.skus)
+        record_many(session, _sku_events(session, [s.id for s in skus]))
+        return product_document(session, product)
+
+
+def change_product(session: Session, code: str, patch: ProductPatch) -> dict[str, Any]:
+    with transaction(session):
+        product = get_product(session, code)
+        for name in ("brand", "category", "origin", "image_urls"):
+            value = getattr(patch, name)
+            if value is not None:
+                setattr(product, name, value)
+        if patch.names is not None or patch.descriptions is not None:
+            current = {t.locale: t for t in product.translations}
+            names = patch.names if patch.names is not None else {k: t.name for k, t in current.items()}
+            _set_translations(product, names, patch.descriptions or {})
+        product.updated_at = utcnow()
+        session.flush()
+        record_many(session, _sku_events(session, [s.id for s in product.skus]))
+        return product_document(session, product)
+
+
+def add_sku(session: Session, product_code: str, data: SkuIn) -> dict[str, Any]:
+    with transaction(session):
+        product = get_product(session, product_code)
+        (sku,) = _add_skus(session, product, [data])
+        record_many(session, _sku_events(session, [sku.id]))
+        return sku_documents(session, [sku.id])[sku.id]
+
+
+def sku_documents(
+    session: Session, sku_ids: list[int], locales: Iterable[str] | None = None
+) -> dict[int, dict[str, Any]]:
+    """The catalogue description of each SKU, keyed by id, in a fixed number of queries."""
+    if not sku_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Sku.id, Sku.code, Sku.sold_by, Sku.tax_class, Sku.variant, Sku.active,
+            Product.id, Product.code, Product.brand, Product.category, Product.origin,
+            Product.image_urls,
+        )
+        .join(Product, Product.id == Sku.product_id)
+        .where(Sku.id.in_(sku_ids))
+        .order_by(Sku.id)
+    ).all()
+    product_ids = {r[6] for r in rows}
+    texts: dict[int, dict[str, dict[str, str]]] = defaultdict(lambda: {"names": {}, "descriptions": {}})
+    translation_query = select(
+        ProductTranslation.product_id, ProductTranslation.locale, ProductTranslation.name,
+        ProductTranslation.description,
+    ).where(ProductTranslation.product_id.in_(product_ids))
+    if locales is not None:
+        wanted = list(locales)
+        translation_query = translation_query.where(ProductTranslation.locale.in_(wanted))
+    for product_id, locale, name, description in session.execute(translation_query):
+        texts[product_id]["names"][locale] = name
+        if description:
+            texts[product_id]["descriptions"][locale] = description
+    gtins: dict[int, list[str]] = defaultdict(list)
+    for gtin, sku_id in session.execute(
+        select(Gtin.gtin, Gtin.sku_id).where(Gtin.sku_id.in_(sku_ids)).order_by(Gtin.gtin)
+    ):
+        gtins[sku_id].append(gtin)
+    documents = {}
+    for (sku_id, code, sold_by, tax_class, variant, active, product_id, product_code, brand,
+         category, origin, image_urls) in rows:
+        documents[sku_id] = {
+            "code": code,
+            "product": product_code,
+            "brand": brand,
+            "category": category,
+            "names": texts[product_id]["names"],
+            "descriptions": texts[product_id]["descriptions"],
+            "origin": origin,
+            "image_urls": image_urls,
+            "sold_by": sold_by,
+            "tax_class": tax_class,
+            "variant": variant,
+            "active": active,
+            "gtins": gtins[sku_id],
+        }
+    return documents
+
+
+def product_document(session: Session, product: Product) -> dict[str, Any]:
+    texts = {t.locale: t for t in product.translations}
+    docs = sku_documents(session, [s.id for s in product.skus])
+    return {
+        "code": product.code,
+        "brand": product.brand,
+        "category": product.category,
+        "names": {k: t.name for k, t in texts.items()},
+        "descriptions": {k: t.description for k, t in texts.items() if t.description},
+        "origin": product.origin,
+        "image_urls": product.image_urls,
+        "skus": [{k: v for k, v in d.items() if k in SKU_OWN_FIELDS} for d in docs.values()],
+    }
+
+
+SKU_OWN_FIELDS = ("code", "sold_by", "tax_class", "variant", "active", "gtins")
+
+
+def qr_payload(public_url: str, sku_doc: dict[str, Any]) -> str | None:
+    """The GS1 Digital Link a shelf label carries for this SKU (None without a GTIN)."""
+    return digital_link(public_url, sku_doc["gtins"][0]) if sku_doc["gtins"] else None
+
+
+# -- price lists and prices ------------------------------------------------------------------
+
+
+def get_price_list(session: Session, code: str) -> PriceList:
+    price_list = session.execute(
+        select(PriceList).where(PriceList.code == code)
+    ).scalar_one_or_none()
+    if price_list is None:
+        raise NotFound(f"no price list with code {code!r}", price_list=code)
+    return price_list
+
+
+def price_list_out(price_list: PriceList) -> dict[str, Any]:
+    return {
+        "code": price_list.code, "name": price_list.name, "country": price_list.country,
+        "currency": price_list.currency, "prices_include_tax": price_list.prices_include_tax,
+    }
+
+
+def create_price_list(session: Session, data: PriceListIn) -> dict[str, Any]:
+    with transaction(session):
+        if session.execute(select(PriceList.id).where(PriceList.code == data.code)).first():
+            raise AlreadyExists(f"a price list with code {data.code!r} exists")
+        price_list = PriceList(**data.model_dump())
+        session.add(price_list)
+        session.flush()
+        out = price_list_out(price_list)
+        record(session, "price_list.upserted", "price_list", price_list.code, out)
+        return out
+
+
+def price_windows(
+    session: Session, price_list_id: int, sku_ids: list[int], at: datetime | None = None
+) -> dict[int, list[dict[str, Any]]]:
+    """Current and future price windows per SKU (what a till needs to price offline)."""
+    now = at or utcnow()
+    windows: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if not sku_ids:
+        return windows
+    for sku_id, amount, valid_from, valid_to in session.execute(
+        select(Price.sku_id, Price.amount, Price.valid_from, Price.valid_to)
+        .where(
+            Price.price_list_id == price_list_id,
+            Price.sku_id.in_(sku_ids),
+            or_(Price.valid_to.is_(None), Price.valid_to > now),
+        )
+        .order_by(Price.sku_id, Price.valid_from)
+    ):
+        windows[sku_id].append({
+            "amount": amount,
+            "valid_from": valid_from.isoformat(),
+            "valid_to": valid_to.isoformat() if valid_to else None,
+        })
+    return windows
+
+
+def current_amount(windows: list[dict[str, Any]], at: datetime) -> int | None:
+    """The price in force at ``at``: among the windows covering it, the latest to start."""
+    moment = at.isoformat()
+    best = None
+    for window in windows:
+        if window["valid_from"] <= moment and (window["valid_to"] is None or moment < window["valid_to"]):
+            best = window
+    return best["amount"] if best else None
+
+
+def set_prices(session: Session, price_list_code: str, data: PricesIn) -> dict[str, Any]:
+    """Set prices for SKUs in a price list. Same SKU and start again replaces the amount."""
+    with transaction(session):
+        price_list = get_price_list(session, price_list_code)
+        ids = skus_by_code(session, [p.sku for p in data.prices])
+        now = utcnow()
+        touched: set[int] = set()
+        for spec in data.prices:
+            start = spec.valid_from or now
+            if start.tzinfo is None or (spec.valid_to and spec.valid_to.tzinfo is None):
+                raise InvalidInput("price windows need time zone offsets")
+            if spec.valid_to is not None and spec.valid_to <= start:
+                raise InvalidInput(f"price of {spec.sku}: valid_to must be after valid_from")
+            sku_id = ids[spec.sku]
+            existing = session.execute(
+                select(Price).where(
+                    and_(Price.price_list_id == price_list.id, Price.sku_id == sku_id,
+                         Price.valid_from == start)
+                )
+            ).scalar_one_or_none()
+            if existing:
+                existing.amount, existing.valid_to = spec.amount, spec.valid_to
+            else:
+                session.add(Price(price_list_id=price_list.id, sku_id=sku_id, amount=spec.amount,
+                                  valid_from=start, valid_to=spec.valid_to))
+            touched.add(sku_id)
+        session.flush()
+        windows = price_windows(session, price_list.id, sorted(touched), now)
+        codes = {v: k for k, v in ids.items()}
+        events = [
+            NewEvent("price.changed", "price", f"{price_list.code}:{codes[sku_id]}", {
+                "price_list": price_list.code, "currency": price_list.currency,
+                "sku": codes[sku_id], "windows": windows.get(sku_id, []),
+            })
+            for sku_id in sorted(touched)
+        ]
+        record_many(session, events)
+        return {"price_list": price_list.code, "updated": len(touched)}
+
+
+def sku_prices(session: Session, sku: Sku) -> list[dict[str, Any]]:
+    now = utcnow()
+    result = []
+    for price_list in session.execute(select(PriceList).order_by(PriceList.code)).scalars():
+        windows = price_windows(session, price_list.id, [sku.id], now).get(sku.id, [])
+        if windows:
+            result.append({
+                "price_list": price_list.code, "currency": price_list.currency,
+                "current": current_amount(windows, now), "windows": windows,
+            })
+    return result

@@ -1,0 +1,1 @@
+"""Devices (tills, kiosks, printers) enrolled per store with one-time pairing codes."""

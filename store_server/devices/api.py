@@ -1,0 +1,34 @@
+"""HTTP for device enrolment and pairing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from store_server.api import Ctx, operation
+from store_server.api.auth import MANAGERS
+from store_server.devices import service
+from store_server.devices.service import DeviceIn, PairIn
+
+
+@operation("POST", "/devices", summary="Enrol a till, kiosk or printer; get its pairing code",
+           tag="devices", roles=MANAGERS, body=DeviceIn, status=201, idempotent=True)
+def enrol_device(ctx: Ctx, body: DeviceIn) -> dict[str, Any]:
+    return service.enrol_device(ctx.session, body, ctx.who)
+
+
+@operation("POST", "/devices/pair", summary="A device exchanges its pairing code for a token",
+           tag="devices", roles=None, body=PairIn, status=201)
+def pair_device(ctx: Ctx, body: PairIn) -> dict[str, Any]:
+    return service.pair_device(ctx.session, body)
+
+
+@operation("GET", "/devices", summary="Devices (a manager sees their store's)", tag="devices",
+           roles=MANAGERS)
+def list_devices(ctx: Ctx) -> list[dict[str, Any]]:
+    return service.list_devices(ctx.session, ctx.who)
+
+
+@operation("POST", "/devices/<int:device_id>/retire", summary="Retire a device; revoke its token",
+           tag="devices", roles=MANAGERS)
+def retire_device(ctx: Ctx, device_id: int) -> dict[str, Any]:
+    return service.retire_device(ctx.session, device_id, ctx.who)

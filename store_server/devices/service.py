@@ -1,0 +1,130 @@
+"""Enrolling a till, kiosk or printer with a one-time pairing code, and pairing it.
+
+The manager enrols a device and reads the code off the screen; the device sends the code once
+and gets a bearer token scoped to its store and kind. Codes are random, stored hashed, expire
+after a day and work once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from store_server.accounts.models import ApiToken
+from store_server.api.auth import Principal, new_token
+from store_server.db import transaction, utcnow
+from store_server.devices.models import Device
+from store_server.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from store_server.events.service import record
+from store_server.locations.models import Location
+from store_server.locations.service import get_location
+
+PAIRING_LIFETIME = timedelta(hours=24)
+# No 0/O, 1/I/L: the code is read off a screen and typed on a till.
+_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+class DeviceIn(BaseModel):
+    store: str
+    kind: Literal["till", "kiosk", "printer"]
+    name: str = Field(min_length=1, max_length=120)
+    printer_url: str = Field("", max_length=300, description="e.g. tcp://192.168.1.50:9100")
+
+
+class PairIn(BaseModel):
+    code: str = Field(min_length=4, max_length=40)
+
+
+def _code_hash(code: str) -> str:
+    normalised = code.upper().replace("-", "").replace(" ", "")
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def new_pairing_code() -> str:
+    raw = "".join(secrets.choice(_ALPHABET) for _ in range(12))
+    return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
+
+
+def device_document(session: Session, device: Device) -> dict[str, Any]:
+    store = session.get(Location, device.store_id)
+    return {
+        "id": device.id, "store": store.code if store else None, "kind": device.kind,
+        "name": device.name, "printer_url": device.printer_url, "status": device.status,
+        "paired_at": device.paired_at.isoformat() if device.paired_at else None,
+        "pairing_expires_at": (device.pairing_expires_at.isoformat()
+                               if device.pairing_expires_at and device.status == "awaiting_pairing"
+                               else None),
+    }
+
+
+def enrol_device(session: Session, data: DeviceIn, by: Principal) -> dict[str, Any]:
+    with transaction(session):
+        store = get_location(session, data.store)
+        by.require_location(store.id)
+        if store.kind != "store":
+            raise InvalidInput(f"{store.code} is a {store.kind}; devices are enrolled in stores")
+        if data.printer_url and "://" not in data.printer_url and data.printer_url != "dummy:":
+            raise InvalidInput("printer_url must look like tcp://host:9100, usb://VID:PID, ...")
+        code = new_pairing_code()
+        device = Device(
+            store_id=store.id, kind=data.kind, name=data.name, printer_url=data.printer_url,
+            pairing_code_hash=_code_hash(code), pairing_expires_at=utcnow() + PAIRING_LIFETIME,
+            created_by=by.key,
+        )
+        session.add(device)
+        session.flush()
+        out = device_document(session, device)
+        record(session, "device.enrolled", "device", str(device.id), out, location_id=store.id)
+        return {**out, "pairing_code": code}
+
+
+def pair_device(session: Session, data: PairIn) -> dict[str, Any]:
+    with transaction(session):
+        device = session.execute(
+            select(Device).where(Device.pairing_code_hash == _code_hash(data.code))
+        ).scalar_one_or_none()
+        if device is None or device.status != "awaiting_pairing":
+            raise Unauthorized("this pairing code is not valid; ask the manager for a new one")
+        if device.pairing_expires_at is None or device.pairing_expires_at <= utcnow():
+            raise Unauthorized("this pairing code has expired; ask the manager for a new one")
+        token, token_hash = new_token()
+        session.add(ApiToken(token_hash=token_hash, device_id=device.id, label="paired device"))
+        device.status = "paired"
+        device.paired_at = utcnow()
+        device.pairing_code_hash = None  # one use only
+        session.flush()
+        out = device_document(session, device)
+        record(session, "device.paired", "device", str(device.id), out, location_id=device.store_id)
+        return {"token": token, "device": out}
+
+
+def retire_device(session: Session, device_id: int, by: Principal) -> dict[str, Any]:
+    with transaction(session):
+        device = session.get(Device, device_id)
+        if device is None:
+            raise NotFound(f"no device {device_id}")
+        by.require_location(device.store_id)
+        if device.status == "retired":
+            raise Conflict("the device is already retired")
+        device.status = "retired"
+        device.pairing_code_hash = None
+        session.execute(
+            update(ApiToken).where(ApiToken.device_id == device.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        out = device_document(session, device)
+        record(session, "device.retired", "device", str(device.id), out, location_id=device.store_id)
+        return out
+
+
+def list_devices(session: Session, by: Principal) -> list[dict[str, Any]]:
+    stmt = select(Device).order_by(Device.id)
+    if by.store_id is not None:
+        stmt = stmt.where(Device.store_id == by.store_id)
+    return [device_document(session, d) for d in session.execute(stmt).scalars()]

@@ -1,0 +1,1 @@
+"""Events: the transactional outbox every change writes, and the device changes feed."""

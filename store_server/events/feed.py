@@ -1,0 +1,106 @@
+"""The device changes feed: a full snapshot on first sync, then the events after it.
+
+A device with nothing calls ``after=0``. It pages through a snapshot of every SKU with its
+prices and this store's stock, taken against the event sequence at the moment the snapshot
+began (``resume_after``); then it asks for the events after that number. A change committed
+while the snapshot was being paged has a higher number, so it arrives as an event and nothing
+is missed; applying a change twice is harmless because every payload is a whole document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store_server.api.pagination import decode_cursor, encode_cursor
+from store_server.catalog.models import PriceList, Sku
+from store_server.catalog.service import price_windows, sku_documents
+from store_server.errors import InvalidInput
+from store_server.events.models import Event
+from store_server.events.service import last_seq
+from store_server.inventory.models import StockLevel
+from store_server.inventory.service import available_to_sell
+from store_server.locations.models import Location
+from store_server.locations.service import location_out
+
+DEVICE_EVENT_TYPES = (
+    "location.upserted", "sku.upserted", "price.changed", "price_list.upserted", "stock.changed",
+)
+
+
+def _languages(location: Location) -> list[str]:
+    language = location.locale.split("_")[0]
+    return sorted({language, location.locale, "en"})
+
+
+def snapshot_page(session: Session, location: Location, cursor: str | None,
+                  limit: int) -> dict[str, Any]:
+    state = decode_cursor(cursor) if cursor else {"h": last_seq(session), "s": 0}
+    try:
+        high, after_sku = int(state["h"]), int(state["s"])
+    except (TypeError, KeyError, ValueError) as exc:
+        raise InvalidInput("the snapshot cursor is damaged; start the snapshot again") from exc
+    sku_ids = list(session.execute(
+        select(Sku.id).where(Sku.id > after_sku).order_by(Sku.id).limit(limit + 1)
+    ).scalars())
+    more = len(sku_ids) > limit
+    sku_ids = sku_ids[:limit]
+    docs = sku_documents(session, sku_ids, locales=_languages(location))
+    windows = price_windows(session, location.price_list_id, sku_ids) if location.price_list_id else {}
+    levels = {
+        sku_id: (on_hand, reserved, safety, needs_count)
+        for sku_id, on_hand, reserved, safety, needs_count in session.execute(
+            select(StockLevel.sku_id, StockLevel.on_hand, StockLevel.reserved,
+                   StockLevel.safety_stock, StockLevel.needs_count)
+            .where(StockLevel.location_id == location.id, StockLevel.sku_id.in_(sku_ids))
+        )
+    }
+    items = []
+    for sku_id in sku_ids:
+        on_hand, reserved, safety, needs_count = levels.get(sku_id, (0, 0, 0, False))
+        items.append({
+            "sku": docs[sku_id],
+            "prices": windows.get(sku_id, []),
+            "stock": {"on_hand": on_hand, "reserved": reserved, "safety_stock": safety,
+                      "available": available_to_sell(on_hand, reserved, safety),
+                      "needs_count": needs_count},
+        })
+    result: dict[str, Any] = {
+        "mode": "snapshot",
+        "items": items,
+        "next_cursor": encode_cursor({"h": high, "s": sku_ids[-1]}) if more else None,
+        "resume_after": high,
+    }
+    if cursor is None:
+        price_list = session.get(PriceList, location.price_list_id) if location.price_list_id else None
+        result["store"] = location_out(session, location).model_dump(mode="json")
+        result["price_list"] = price_list.code if price_list else None
+        result["currency"] = location.currency
+    return result
+
+
+def events_page(session: Session, location: Location, after: int, limit: int) -> dict[str, Any]:
+    rows = session.execute(
+        select(Event.seq, Event.type, Event.resource_type, Event.resource_id, Event.payload,
+               Event.occurred_at)
+        .where(Event.seq > after, Event.type.in_(DEVICE_EVENT_TYPES),
+               (Event.location_id.is_(None)) | (Event.location_id == location.id))
+        .order_by(Event.seq)
+        .limit(limit)
+    ).all()
+    price_list = session.get(PriceList, location.price_list_id) if location.price_list_id else None
+    events = [
+        {"seq": seq, "type": type_, "resource": f"{rtype}:{rid}", "payload": payload,
+         "occurred_at": occurred.isoformat()}
+        for seq, type_, rtype, rid, payload, occurred in rows
+        # Prices of other countries' lists are not this store's business.
+        if type_ != "price.changed" or (price_list and payload.get("price_list") == price_list.code)
+    ]
+    return {
+        "mode": "events",
+        "events": events,
+        "next_after": rows[-1][0] if rows else after,
+        "has_more": len(rows) == limit,
+    }

@@ -1,0 +1,541 @@
+"""Receiving, adjusting, transferring and counting stock, all through one ledger writer.
+
+Every change to a stock level goes through ``apply_movements``: it appends the movements and
+updates the levels by the same deltas in one transaction, so a level is always the sum of its
+movements (invariant 4), and it writes one ``stock.changed`` event per level it touched.
+
+Counts state the truth at their moment (``counted_at``). A movement that happened before the
+latest count of its level but reaches us after it (a till that was offline) is recorded with
+``delta_on_hand`` 0: the count already saw the shelf without it, so subtracting it again would
+count it twice. This is how Square's inventory API treats physical counts.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from store_server.catalog.models import Sku
+from store_server.catalog.service import skus_by_code
+from store_server.db import is_postgres, transaction, utcnow
+from store_server.errors import AlreadyExists, Conflict, InsufficientStock, InvalidInput, NotFound
+from store_server.events.service import NewEvent, record_many
+from store_server.inventory.models import (
+    StockCount,
+    StockLevel,
+    StockMovement,
+    Transfer,
+    TransferLine,
+)
+from store_server.locations.models import Location
+from store_server.locations.service import get_location
+from store_server.validation import Quantity
+
+# A till's clock may run a little fast; anything further in the future is a mistake.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(slots=True)
+class Movement:
+    """One line for the ledger writer. ``quantity`` is signed as it happened."""
+
+    location_id: int
+    sku_id: int
+    kind: str
+    quantity: int
+    occurred_at: datetime
+    document: str = ""
+    reason: str = ""
+    actor: str = ""
+    idempotency_key: str | None = None
+    delta_reserved: int = 0
+    affects_on_hand: bool = True
+    counted_quantity: int | None = None
+    note: str = ""
+    # Filled in by apply_movements:
+    delta_on_hand: int = 0
+
+
+def _lock_levels(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[int, int], StockLevel]:
+    """Create missing levels, then lock the ones we change, ordered by (location, sku).
+
+    Always taking row locks in the same order means two transactions touching overlapping
+    levels queue instead of deadlocking (PostgreSQL). SQLite's BEGIN IMMEDIATE has already
+    serialised writers, so FOR UPDATE is a no-op there.
+    """
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    existing = _load_levels(session, keys, lock=False)
+    missing = [k for k in keys if k not in existing]
+    if missing:
+        now = utcnow()
+        rows = [{"location_id": loc, "sku_id": sku, "on_hand": 0, "reserved": 0,
+                 "safety_stock": 0, "needs_count": False, "updated_at": now} for loc, sku in missing]
+        if is_postgres(session):
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt = pg_insert(StockLevel).on_conflict_do_nothing(
+                index_elements=["location_id", "sku_id"]
+            )
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            stmt = sqlite_insert(StockLevel).on_conflict_do_nothing(
+                index_elements=["location_id", "sku_id"]
+            )
+        session.execute(stmt, rows)
+    return _load_levels(session, keys, lock=True)
+
+
+def _load_levels(
+    session: Session, keys: list[tuple[int, int]], lock: bool
+) -> dict[tuple[int, int], StockLevel]:
+    locations = sorted({k[0] for k in keys})
+    skus = sorted({k[1] for k in keys})
+    stmt = (
+        select(StockLevel)
+        .where(StockLevel.location_id.in_(locations), StockLevel.sku_id.in_(skus))
+        .order_by(StockLevel.location_id, StockLevel.sku_id)
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    wanted = set(keys)
+    levels = {
+        (lvl.location_id, lvl.sku_id): lvl
+        for lvl in session.execute(stmt).scalars()
+    }
+    return {k: v for k, v in levels.items() if k in wanted}
+
+
+def apply_movements(session: Session, movements: list[Movement]) -> list[StockLevel]:
+    """Append movements and move their levels by the same deltas; the one ledger writer."""
+    if not movements:
+        return []
+    levels = _lock_levels(session, [(m.location_id, m.sku_id) for m in movements])
+    now = utcnow()
+    rows = []
+    for m in movements:
+        level = levels[(m.location_id, m.sku_id)]
+        absorbed = (
+            m.affects_on_hand and m.kind != "count" and level.last_counted_at is not None
+            and m.occurred_at < level.last_counted_at
+        )
+        if m.kind == "count" or m.affects_on_hand and not absorbed:
+            m.delta_on_hand = m.quantity
+        else:
+            m.delta_on_hand = 0
+        if absorbed:
+            m.note = (m.note + " " if m.note else "") + (
+                f"happened before the count of {level.last_counted_at.isoformat()}, "
+                "which already saw the shelf without it"
+            )
+        level.on_hand += m.delta_on_hand
+        level.reserved += m.delta_reserved
+        if level.reserved < 0:
+            raise Conflict("cannot release more than is reserved", sku_id=m.sku_id)
+        if level.on_hand < 0:
+            level.needs_count = True
+        if m.kind == "count":
+            level.needs_count = False
+            level.last_counted_at = m.occurred_at
+        level.updated_at = now
+        rows.append({
+            "location_id": m.location_id, "sku_id": m.sku_id, "kind": m.kind,
+            "quantity": m.quantity, "delta_on_hand": m.delta_on_hand,
+            "delta_reserved": m.delta_reserved, "counted_quantity": m.counted_quantity,
+            "reason": m.reason, "document": m.document, "actor": m.actor,
+            "occurred_at": m.occurred_at, "recorded_at": now,
+            "idempotency_key": m.idempotency_key, "note": m.note,
+        })
+    try:
+        with session.begin_nested():
+            session.execute(StockMovement.__table__.insert(), rows)
+    except IntegrityError as exc:
+        raise AlreadyExists(
+            "these stock movements were recorded before (same document or idempotency key)"
+        ) from exc
+    session.flush()
+    touched = sorted({(m.location_id, m.sku_id) for m in movements})
+    record_many(session, stock_events(session, [levels[k] for k in touched]))
+    return [levels[k] for k in touched]
+
+
+def stock_events(session: Session, levels: list[StockLevel]) -> list[NewEvent]:
+    codes = dict(session.execute(
+        select(Sku.id, Sku.code).where(Sku.id.in_({lvl.sku_id for lvl in levels}))
+    ).all())
+    locations = dict(session.execute(
+        select(Location.id, Location.code).where(Location.id.in_({lvl.location_id for lvl in levels}))
+    ).all())
+    return [
+        NewEvent("stock.changed", "stock", f"{locations[lvl.location_id]}:{codes[lvl.sku_id]}",
+                 level_document(lvl, locations[lvl.location_id], codes[lvl.sku_id]),
+                 location_id=lvl.location_id)
+        for lvl in levels
+    ]
+
+
+def available_to_sell(on_hand: int, reserved: int, safety_stock: int) -> int:
+    """ATS = on hand − reserved − safety stock, never shown below zero."""
+    return max(0, on_hand - reserved - safety_stock)
+
+
+def level_document(level: StockLevel, location_code: str, sku_code: str) -> dict[str, Any]:
+    return {
+        "location": location_code, "sku": sku_code, "on_hand": level.on_hand,
+        "reserved": level.reserved, "safety_stock": level.safety_stock,
+        "available": available_to_sell(level.on_hand, level.reserved, level.safety_stock),
+        "needs_count": level.needs_count,
+        "last_counted_at": level.last_counted_at.isoformat() if level.last_counted_at else None,
+    }
+
+
+def _occurred(value: datetime | None) -> datetime:
+    now = utcnow()
+    if value is None:
+        return now
+    if value.tzinfo is None:
+        raise InvalidInput("occurred_at needs a time zone offset")
+    if value > now + CLOCK_SKEW:
+        raise InvalidInput("occurred_at is in the future; check the device's clock")
+    return value
+
+
+def _number(prefix: str) -> str:
+    return f"{prefix}-{utcnow():%y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+# -- use cases --------------------------------------------------------------------------------
+
+
+class LineIn(BaseModel):
+    sku: str
+    quantity: Quantity
+
+
+class ReceiptIn(BaseModel):
+    location: str
+    document: str = Field(min_length=1, max_length=80,
+                          description="the supplier's delivery note; receiving it twice is refused")
+    lines: list[LineIn] = Field(min_length=1, max_length=5000)
+    occurred_at: datetime | None = None
+    reason: str = Field("goods received", max_length=200)
+
+
+class AdjustmentIn(BaseModel):
+    location: str
+    sku: str
+    delta: int = Field(description="signed change: -2 for two broken units")
+    reason: str = Field(min_length=1, max_length=200, description="damaged, theft, found, ...")
+    occurred_at: datetime | None = None
+
+
+class TransferIn(BaseModel):
+    from_location: str
+    to_location: str
+    lines: list[LineIn] = Field(min_length=1, max_length=5000)
+    note: str = Field("", max_length=500)
+    receive_now: bool = Field(False, description="record arrival at once (stock moved by hand)")
+
+
+class CountLineIn(BaseModel):
+    sku: str
+    counted: int = Field(ge=0, le=10_000_000)
+
+
+class CountIn(BaseModel):
+    location: str
+    counted_at: datetime | None = Field(None, description="when the shelf was counted; default now")
+    lines: list[CountLineIn] = Field(min_length=1, max_length=20000)
+
+
+class SafetyStockIn(BaseModel):
+    location: str
+    sku: str
+    safety_stock: int = Field(ge=0, le=10_000_000)
+
+
+def _single_lines(lines: Iterable[LineIn | CountLineIn]) -> None:
+    seen: set[str] = set()
+    for line in lines:
+        if line.sku in seen:
+            raise InvalidInput(f"SKU {line.sku} is listed twice; put it on one line")
+        seen.add(line.sku)
+
+
+def receive(session: Session, data: ReceiptIn, actor: str,
+            authorise: Any = None) -> dict[str, Any]:
+    """Goods arrive at a location against a delivery note."""
+    with transaction(session):
+        location = get_location(session, data.location)
+        if authorise:
+            authorise(location.id)
+        _single_lines(data.lines)
+        ids = skus_by_code(session, [line.sku for line in data.lines])
+        when = _occurred(data.occurred_at)
+        document = f"receipt:{data.document}"
+        levels = apply_movements(session, [
+            Movement(location.id, ids[line.sku], "receipt", line.quantity, when, document=document,
+                     reason=data.reason, actor=actor,
+                     idempotency_key=f"{document}@{location.id}:{ids[line.sku]}")
+            for line in data.lines
+        ])
+        return {"document": data.document, "levels": _level_docs(session, levels)}
+
+
+def adjust(session: Session, data: AdjustmentIn, actor: str, authorise: Any = None) -> dict[str, Any]:
+    """Correct stock for a known reason (breakage, theft, found goods)."""
+    if data.delta == 0:
+        raise InvalidInput("an adjustment of 0 changes nothing; give a non-zero delta")
+    with transaction(session):
+        location = get_location(session, data.location)
+        if authorise:
+            authorise(location.id)
+        ids = skus_by_code(session, [data.sku])
+        level = _load_levels(session, [(location.id, ids[data.sku])], lock=False).get(
+            (location.id, ids[data.sku])
+        )
+        on_hand = level.on_hand if level else 0
+        if on_hand + data.delta < 0:
+            raise InsufficientStock(
+                f"{data.sku} has {on_hand} on hand at {location.code}; removing {-data.delta} "
+                "would go below zero. Count the shelf instead.",
+                sku=data.sku, on_hand=on_hand,
+            )
+        levels = apply_movements(session, [
+            Movement(location.id, ids[data.sku], "adjustment", data.delta,
+                     _occurred(data.occurred_at), document=_number("ADJ"), reason=data.reason,
+                     actor=actor)
+        ])
+        return {"levels": _level_docs(session, levels)}
+
+
+def dispatch_transfer(session: Session, data: TransferIn, actor: str,
+                      authorise: Any = None) -> dict[str, Any]:
+    """Send stock from one location to another (transfer_out now, transfer_in on arrival)."""
+    if data.from_location == data.to_location:
+        raise InvalidInput("a transfer needs two different locations")
+    with transaction(session):
+        source = get_location(session, data.from_location)
+        target = get_location(session, data.to_location)
+        if authorise:
+            authorise(source.id)
+        _single_lines(data.lines)
+        ids = skus_by_code(session, [line.sku for line in data.lines])
+        keys = [(source.id, ids[line.sku]) for line in data.lines]
+        levels = _lock_levels(session, keys)
+        short = [
+            {"sku": line.sku, "requested": line.quantity,
+             "available": max(0, levels[(source.id, ids[line.sku])].on_hand
+                              - levels[(source.id, ids[line.sku])].reserved)}
+            for line in data.lines
+            if levels[(source.id, ids[line.sku])].on_hand
+            - levels[(source.id, ids[line.sku])].reserved < line.quantity
+        ]
+        if short:
+            raise InsufficientStock(
+                f"{source.code} does not have enough unreserved stock to send", lines=short
+            )
+        transfer = Transfer(number=_number("TR"), from_location_id=source.id,
+                            to_location_id=target.id, note=data.note, created_by=actor)
+        session.add(transfer)
+        session.flush()
+        for line in data.lines:
+            session.add(TransferLine(transfer_id=transfer.id, sku_id=ids[line.sku],
+                                     quantity=line.quantity))
+        now = utcnow()
+        document = f"transfer:{transfer.number}"
+        apply_movements(session, [
+            Movement(source.id, ids[line.sku], "transfer_out", -line.quantity, now,
+                     document=document, reason=f"to {target.code}", actor=actor,
+                     idempotency_key=f"{document}:out:{ids[line.sku]}")
+            for line in data.lines
+        ])
+        if data.receive_now:
+            _receive_transfer(session, transfer, actor)
+        return transfer_document(session, transfer)
+
+
+def receive_transfer(session: Session, number: str, actor: str,
+                     authorise: Any = None) -> dict[str, Any]:
+    with transaction(session):
+        transfer = session.execute(
+            select(Transfer).where(Transfer.number == number)
+        ).scalar_one_or_none()
+        if transfer is None:
+            raise NotFound(f"no transfer {number}")
+        if authorise:
+            authorise(transfer.to_location_id)
+        if transfer.status == "received":
+            raise Conflict(f"transfer {number} was already received")
+        _receive_transfer(session, transfer, actor)
+        return transfer_document(session, transfer)
+
+
+def _receive_transfer(session: Session, transfer: Transfer, actor: str) -> None:
+    lines = session.execute(
+        select(TransferLine).where(TransferLine.transfer_id == transfer.id)
+    ).scalars().all()
+    source = session.get(Location, transfer.from_location_id)
+    now = utcnow()
+    document = f"transfer:{transfer.number}"
+    apply_movements(session, [
+        Movement(transfer.to_location_id, line.sku_id, "transfer_in", line.quantity, now,
+                 document=document, reason=f"from {source.code if source else '?'}", actor=actor,
+                 idempotency_key=f"{document}:in:{line.sku_id}")
+        for line in lines
+    ])
+    transfer.status = "received"
+    transfer.received_at = now
+
+
+def transfer_document(session: Session, transfer: Transfer) -> dict[str, Any]:
+    codes = dict(session.execute(select(Location.id, Location.code).where(
+        Location.id.in_([transfer.from_location_id, transfer.to_location_id]))).all())
+    lines = session.execute(
+        select(Sku.code, TransferLine.quantity)
+        .join(Sku, Sku.id == TransferLine.sku_id)
+        .where(TransferLine.transfer_id == transfer.id)
+        .order_by(TransferLine.id)
+    ).all()
+    return {
+        "number": transfer.number, "status": transfer.status,
+        "from_location": codes[transfer.from_location_id],
+        "to_location": codes[transfer.to_location_id],
+        "lines": [{"sku": c, "quantity": q} for c, q in lines],
+        "dispatched_at": transfer.dispatched_at.isoformat(),
+        "received_at": transfer.received_at.isoformat() if transfer.received_at else None,
+    }
+
+
+def record_count(session: Session, data: CountIn, actor: str,
+                 authorise: Any = None) -> dict[str, Any]:
+    """A cycle count: set each counted level to the truth at ``counted_at``.
+
+    The expected quantity is what the ledger says the shelf held at that moment (movements
+    that occurred at or before it), so sales made after the count but synced earlier stay
+    applied, and sales made before it that sync later will not be subtracted again.
+    """
+    with transaction(session):
+        location = get_location(session, data.location)
+        if authorise:
+            authorise(location.id)
+        _single_lines(data.lines)
+        counted_at = _occurred(data.counted_at)
+        ids = skus_by_code(session, [line.sku for line in data.lines])
+        levels = _lock_levels(session, [(location.id, ids[line.sku]) for line in data.lines])
+        later = [line.sku for line in data.lines
+                 if (lc := levels[(location.id, ids[line.sku])].last_counted_at) and lc > counted_at]
+        if later:
+            raise Conflict(
+                "a later count exists for: " + ", ".join(later)
+                + "; an older count cannot overrule it", skus=later,
+            )
+        expected = dict(session.execute(
+            select(StockMovement.sku_id, func.coalesce(func.sum(StockMovement.delta_on_hand), 0))
+            .where(StockMovement.location_id == location.id,
+                   StockMovement.sku_id.in_(list(ids.values())),
+                   StockMovement.occurred_at <= counted_at)
+            .group_by(StockMovement.sku_id)
+        ).all())
+        count = StockCount(number=_number("CNT"), location_id=location.id, counted_at=counted_at,
+                           counted_by=actor, lines_counted=len(data.lines))
+        session.add(count)
+        session.flush()
+        report = []
+        movements = []
+        for line in data.lines:
+            sku_id = ids[line.sku]
+            was = int(expected.get(sku_id, 0))
+            difference = line.counted - was
+            report.append({"sku": line.sku, "expected": was, "counted": line.counted,
+                           "difference": difference})
+            movements.append(Movement(
+                location.id, sku_id, "count", difference, counted_at,
+                document=f"count:{count.number}", reason="cycle count", actor=actor,
+                counted_quantity=line.counted,
+                idempotency_key=f"count:{count.number}:{sku_id}",
+            ))
+        count.discrepancies = sum(1 for r in report if r["difference"] != 0)
+        levels_after = apply_movements(session, movements)
+        return {
+            "number": count.number, "location": location.code,
+            "counted_at": counted_at.isoformat(),
+            "discrepancies": count.discrepancies,
+            "lines": report,
+            "levels": _level_docs(session, levels_after),
+        }
+
+
+def set_safety_stock(session: Session, data: SafetyStockIn, authorise: Any = None) -> dict[str, Any]:
+    with transaction(session):
+        location = get_location(session, data.location)
+        if authorise:
+            authorise(location.id)
+        ids = skus_by_code(session, [data.sku])
+        key = (location.id, ids[data.sku])
+        level = _lock_levels(session, [key])[key]
+        level.safety_stock = data.safety_stock
+        level.updated_at = utcnow()
+        session.flush()
+        record_many(session, stock_events(session, [level]))
+        return level_document(level, location.code, data.sku)
+
+
+def _level_docs(session: Session, levels: list[StockLevel]) -> list[dict[str, Any]]:
+    return [e.payload for e in stock_events(session, levels)]
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def stock_at(session: Session, location_code: str, sku_code: str) -> dict[str, Any]:
+    location = get_location(session, location_code)
+    ids = skus_by_code(session, [sku_code])
+    level = _load_levels(session, [(location.id, ids[sku_code])], lock=False).get(
+        (location.id, ids[sku_code])
+    )
+    if level is None:
+        level = StockLevel(location_id=location.id, sku_id=ids[sku_code], on_hand=0, reserved=0,
+                           safety_stock=0, needs_count=False)
+    return level_document(level, location.code, sku_code)
+
+
+def verify(session: Session) -> list[dict[str, Any]]:
+    """Every level whose on_hand or reserved differs from the sum of its movements.
+
+    Levels without movements must be zero; movements without a level are a discrepancy too.
+    """
+    sums = (
+        select(
+            StockMovement.location_id.label("location_id"),
+            StockMovement.sku_id.label("sku_id"),
+            func.sum(StockMovement.delta_on_hand).label("on_hand"),
+            func.sum(StockMovement.delta_reserved).label("reserved"),
+        )
+        .group_by(StockMovement.location_id, StockMovement.sku_id)
+        .subquery()
+    )
+    ledger = {(r.location_id, r.sku_id): (int(r.on_hand), int(r.reserved))
+              for r in session.execute(select(sums))}
+    problems = []
+    for level in session.execute(select(StockLevel)).scalars():
+        key = (level.location_id, level.sku_id)
+        on_hand, reserved = ledger.pop(key, (0, 0))
+        if (on_hand, reserved) != (level.on_hand, level.reserved) or level.reserved < 0:
+            problems.append({"location_id": key[0], "sku_id": key[1],
+                             "level": {"on_hand": level.on_hand, "reserved": level.reserved},
+                             "ledger": {"on_hand": on_hand, "reserved": reserved}})
+    for key, (on_hand, reserved) in ledger.items():
+        problems.append({"location_id": key[0], "sku_id": key[1], "level": None,
+                         "ledger": {"on_hand": on_hand, "reserved": reserved}})
+    return problems

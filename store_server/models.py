@@ -1,0 +1,24 @@
+"""Every table of the store server, imported in one place for Alembic and tests."""
+
+from store_server.accounts.models import ApiToken, User
+from store_server.api.models import IdempotentRequest
+from store_server.catalog.models import Gtin, Price, PriceList, Product, ProductTranslation, Sku
+from store_server.db import Base
+from store_server.devices.models import Device
+from store_server.events.models import Event, EventCounter
+from store_server.inventory.models import (
+    StockCount,
+    StockLevel,
+    StockMovement,
+    Transfer,
+    TransferLine,
+)
+from store_server.locations.models import Location
+
+metadata = Base.metadata
+
+__all__ = [
+    "ApiToken", "Device", "Event", "EventCounter", "Gtin", "IdempotentRequest", "Location",
+    "Price", "PriceList", "Product", "ProductTranslation", "Sku", "StockCount", "StockLevel",
+    "StockMovement", "Transfer", "TransferLine", "User", "metadata",
+]

@@ -1,0 +1,1 @@
+"""Public pages a shopper reaches by scanning a product QR (GS1 Digital Link)."""

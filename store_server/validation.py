@@ -1,0 +1,64 @@
+"""Field types shared by the API schemas: codes, countries, currencies, locales, time zones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+
+from retail.gs1 import InvalidGTIN, validate_gtin
+from retail.money import MoneyError, currency_exponent
+
+
+def _currency(value: str) -> str:
+    try:
+        currency_exponent(value)
+    except MoneyError as exc:
+        raise ValueError(str(exc)) from exc
+    return value
+
+
+def _locale(value: str) -> str:
+    try:
+        Locale.parse(value.replace("-", "_"))
+    except (UnknownLocaleError, ValueError) as exc:
+        raise ValueError(f"{value!r} is not a known locale (try es_ES, zh_CN, ru_RU)") from exc
+    return value.replace("-", "_")
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{value!r} is not an IANA time zone (try Europe/Madrid)") from exc
+    return value
+
+
+def _gtin(value: str) -> str:
+    try:
+        return validate_gtin(value)
+    except InvalidGTIN as exc:
+        raise ValueError(str(exc)) from exc
+
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+CurrencyCode = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency)
+]
+LocaleCode = Annotated[str, StringConstraints(min_length=2, max_length=10), AfterValidator(_locale)]
+TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64),
+                         AfterValidator(_timezone)]
+GTIN = Annotated[str, AfterValidator(_gtin)]
+Quantity = Annotated[int, Field(gt=0, le=10_000_000, description="pieces, or grams for weighed SKUs")]
+Timestamp = AwareDatetime
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+def aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamps need a time zone offset, e.g. 2026-11-22T10:00:00+01:00")
+    return value
