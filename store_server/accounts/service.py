@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any, Literal
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import select
@@ -19,7 +20,12 @@ from store_server.events.service import record
 from store_server.locations.models import Location
 from store_server.locations.service import get_location
 
-_hasher = PasswordHasher()
+# RFC 9106's recommended profile in production; the test suite sets PLAZA_ARGON2_PROFILE=CHEAPEST
+# so that building a chain of users per test does not cost a second. Hashes record their own
+# parameters, so either kind verifies under both settings.
+_hasher = PasswordHasher.from_parameters(
+    getattr(profiles, os.environ.get("PLAZA_ARGON2_PROFILE", "RFC_9106_LOW_MEMORY"))
+)
 # Verified against when the user does not exist, so a wrong username costs as long as a
 # wrong password and response times do not reveal which accounts exist.
 _DUMMY_HASH = _hasher.hash("plaza-no-such-user")

@@ -1,0 +1,151 @@
+"""The ``store-server`` command: database migrations, inventory checks, users, demo data.
+
+Flask's own commands (``run``, ``routes``, ``shell``) are there too.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from store_server import create_app
+from store_server import migrate as migrations
+
+
+def _plaza() -> Any:
+    return current_app.extensions["plaza"]
+
+
+@click.group(cls=FlaskGroup, create_app=create_app)
+def main() -> None:
+    """Plaza store server."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations in migrations/)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (default: the latest)."""
+    migrations.upgrade(_plaza().engine, revision)
+    click.echo(f"database at {migrations.current(_plaza().engine)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION ('base' empties it)."""
+    migrations.downgrade(_plaza().engine, revision)
+    click.echo(f"database at {migrations.current(_plaza().engine) or 'base'}")
+
+
+@db.command("check")
+@with_appcontext
+def db_check() -> None:
+    """Fail if the models and the migrated database differ."""
+    differences = migrations.drift(_plaza().engine)
+    if differences:
+        for diff in differences:
+            click.echo(f"drift: {diff}", err=True)
+        sys.exit(1)
+    click.echo("models and migrations agree")
+
+
+@main.group()
+def inventory() -> None:
+    """Stock ledger tools."""
+
+
+@inventory.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="print the discrepancies as JSON")
+@with_appcontext
+def inventory_verify(as_json: bool) -> None:
+    """Prove that every stock level equals the sum of its movements."""
+    from store_server.inventory.service import verify
+
+    with _plaza().session_factory() as session:
+        problems = verify(session)
+    if as_json:
+        click.echo(json.dumps({"discrepancies": len(problems), "levels": problems}, indent=2))
+    else:
+        for p in problems:
+            click.echo(f"location {p['location_id']} sku {p['sku_id']}: level {p['level']} "
+                       f"ledger {p['ledger']}")
+        click.echo(f"{len(problems)} discrepancies")
+    sys.exit(1 if problems else 0)
+
+
+@main.group()
+def users() -> None:
+    """Staff accounts."""
+
+
+@users.command("create")
+@click.option("--username", required=True)
+@click.option("--role", type=click.Choice(["admin", "manager", "cashier"]), required=True)
+@click.option("--store", default=None, help="store code (managers and cashiers)")
+@click.option("--password", default=None, help="prompted for if neither it nor --pin is given")
+@click.option("--pin", default=None)
+@with_appcontext
+def users_create(username: str, role: str, store: str | None, password: str | None,
+                 pin: str | None) -> None:
+    """Create a staff account."""
+    from store_server.accounts.service import UserIn, create_user
+
+    if not password and not pin:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _plaza().session_factory() as session:
+        out = create_user(session, UserIn(username=username, role=role, store=store,  # type: ignore[arg-type]
+                                          password=password, pin=pin), by=None)
+    click.echo(f"created {out['role']} {out['username']}")
+
+
+@main.group()
+def demo() -> None:
+    """The demo chain of SCENARIOS.md."""
+
+
+@demo.command("load")
+@click.option("--quiet", is_flag=True)
+@with_appcontext
+def demo_load(quiet: bool) -> None:
+    """Create the demo chain (idempotent: does nothing if it is there)."""
+    from store_server.demo.load import load_demo
+
+    with _plaza().session_factory() as session:
+        summary = load_demo(session)
+    if not quiet:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+
+
+@demo.command("large-catalogue")
+@click.option("--skus", default=100_000, show_default=True)
+@click.option("--store", default="MAD-XANADU", show_default=True)
+@with_appcontext
+def demo_large(skus: int, store: str) -> None:
+    """Add a large generated catalogue (for benchmarks) with prices and stock at STORE."""
+    from store_server.demo.load import load_large_catalogue
+
+    with _plaza().session_factory() as session:
+        count = load_large_catalogue(session, skus, store)
+    click.echo(f"added {count} SKUs")
+
+
+@demo.command("run")
+@click.option("--port", default=5000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+def demo_run(port: int, host: str) -> None:
+    """Migrate, load the demo chain, and start the server and its companions."""
+    from store_server.demo.run import run_demo
+
+    run_demo(host, port)
