@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, get_currency_precision, is_currency
 
 # The currencies the chain sells in; others are accepted if Babel knows them.
 CHAIN_CURRENCIES = ("RUB", "EUR", "BRL", "USD", "GBP", "CAD", "CNY")
@@ -22,7 +22,7 @@ class MoneyError(ValueError):
 
 def currency_exponent(currency: str) -> int:
     """Digits after the decimal point for ``currency`` (EUR 2, JPY 0, ...)."""
-    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+    if not isinstance(currency, str) or not is_currency(currency.upper()):
         raise MoneyError(f"{currency!r} is not an ISO 4217 currency code")
     return get_currency_precision(currency.upper())
 

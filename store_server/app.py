@@ -71,6 +71,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             session.close()
 
     _register_error_handlers(app)
+    from store_server.cli import register_commands
+
+    register_commands(app)
     return app
 
 

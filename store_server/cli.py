@@ -10,10 +10,9 @@ import sys
 from typing import Any
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from store_server import create_app
 from store_server import migrate as migrations
 
 
@@ -21,12 +20,23 @@ def _plaza() -> Any:
     return current_app.extensions["plaza"]
 
 
-@click.group(cls=FlaskGroup, create_app=create_app)
+@click.group(cls=FlaskGroup, create_app=lambda: _create_app())
 def main() -> None:
     """Plaza store server."""
 
 
-@main.group()
+def _create_app() -> Flask:
+    from store_server import create_app
+
+    return create_app()
+
+
+def register_commands(app: Flask) -> None:
+    for group in (db, inventory, users, demo):
+        app.cli.add_command(group)
+
+
+@click.group()
 def db() -> None:
     """Database schema (Alembic migrations in migrations/)."""
 
@@ -61,7 +71,7 @@ def db_check() -> None:
     click.echo("models and migrations agree")
 
 
-@main.group()
+@click.group()
 def inventory() -> None:
     """Stock ledger tools."""
 
@@ -85,7 +95,7 @@ def inventory_verify(as_json: bool) -> None:
     sys.exit(1 if problems else 0)
 
 
-@main.group()
+@click.group()
 def users() -> None:
     """Staff accounts."""
 
@@ -110,7 +120,7 @@ def users_create(username: str, role: str, store: str | None, password: str | No
     click.echo(f"created {out['role']} {out['username']}")
 
 
-@main.group()
+@click.group()
 def demo() -> None:
     """The demo chain of SCENARIOS.md."""
 

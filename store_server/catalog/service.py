@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from retail.gs1 import InvalidGTIN, digital_link, validate_gtin
+from retail.prices import price_in_force
 from store_server.catalog.models import Gtin, Price, PriceList, Product, ProductTranslation, Sku
 from store_server.db import transaction, utcnow
 from store_server.errors import AlreadyExists, InvalidInput, NotFound
@@ -360,16 +361,6 @@ def price_windows(
     return windows
 
 
-def current_amount(windows: list[dict[str, Any]], at: datetime) -> int | None:
-    """The price in force at ``at``: among the windows covering it, the latest to start."""
-    moment = at.isoformat()
-    best = None
-    for window in windows:
-        if window["valid_from"] <= moment and (window["valid_to"] is None or moment < window["valid_to"]):
-            best = window
-    return best["amount"] if best else None
-
-
 def set_prices(session: Session, price_list_code: str, data: PricesIn) -> dict[str, Any]:
     """Set prices for SKUs in a price list. Same SKU and start again replaces the amount."""
     with transaction(session):
@@ -418,6 +409,6 @@ def sku_prices(session: Session, sku: Sku) -> list[dict[str, Any]]:
         if windows:
             result.append({
                 "price_list": price_list.code, "currency": price_list.currency,
-                "current": current_amount(windows, now), "windows": windows,
+                "current": price_in_force(windows, now), "windows": windows,
             })
     return result

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from retail.gs1 import InvalidGTIN, validate_gtin
 from retail.money import Money
+from retail.prices import price_in_force
 from store_server.api.framework import db_session
 from store_server.catalog.models import PriceList
-from store_server.catalog.service import current_amount, price_windows, sku_by_gtin, sku_documents
+from store_server.catalog.service import price_windows, sku_by_gtin, sku_documents
 from store_server.errors import DomainError
 from store_server.inventory.models import StockLevel
 from store_server.inventory.service import available_to_sell
@@ -50,7 +51,7 @@ def product_page(gtin: str, rest: str = "") -> Any:
         price_list = session.get(PriceList, location.price_list_id) if location.price_list_id else None
         amount = None
         if price_list:
-            amount = current_amount(price_windows(session, price_list.id, [sku.id]).get(sku.id, []), now)
+            amount = price_in_force(price_windows(session, price_list.id, [sku.id]).get(sku.id, []), now)
         level = session.execute(select(StockLevel).where(
             StockLevel.location_id == location.id, StockLevel.sku_id == sku.id)).scalar_one_or_none()
         stores.append({
