@@ -107,7 +107,8 @@ def _load_levels(
         .order_by(StockLevel.location_id, StockLevel.sku_id)
     )
     if lock:
-        stmt = stmt.with_for_update()
+        # Refresh rows already in the session: values read before the lock may be stale.
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     wanted = set(keys)
     levels = {
         (lvl.location_id, lvl.sku_id): lvl
@@ -117,7 +118,12 @@ def _load_levels(
 
 
 def apply_movements(session: Session, movements: list[Movement]) -> list[StockLevel]:
-    """Append movements and move their levels by the same deltas; the one ledger writer."""
+    """Append movements and move their levels by the same deltas; the one ledger writer.
+
+    It ends by writing events, which locks the event counter until commit. A use case that
+    calls it twice must have locked every level of the second call before the first (see
+    ``dispatch_transfer``), so that no transaction waits for a level while holding the counter.
+    """
     if not movements:
         return []
     levels = _lock_levels(session, [(m.location_id, m.sku_id) for m in movements])
@@ -332,7 +338,10 @@ def dispatch_transfer(session: Session, data: TransferIn, actor: str,
         _single_lines(data.lines)
         ids = skus_by_code(session, [line.sku for line in data.lines])
         keys = [(source.id, ids[line.sku]) for line in data.lines]
-        levels = _lock_levels(session, keys)
+        # Lock the arriving side too, now: every row lock must be taken before the first event
+        # locks the event counter, or two opposite transfers deadlock on PostgreSQL.
+        arriving = [(target.id, ids[line.sku]) for line in data.lines] if data.receive_now else []
+        levels = _lock_levels(session, keys + arriving)
         short = [
             {"sku": line.sku, "requested": line.quantity,
              "available": max(0, levels[(source.id, ids[line.sku])].on_hand
