@@ -8,9 +8,10 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import Integer, func, select
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import PasswordField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length
 
 from store_server.accounts.models import User
 from store_server.accounts.service import check_password
@@ -34,10 +35,19 @@ class LoginForm(FlaskForm):
 
 
 class EnrolForm(FlaskForm):
-    kind = SelectField("Kind", choices=[("till", "Till"), ("kiosk", "Kiosk"),
-                                        ("printer", "Printer")])
+    kind = StringField("Kind", validators=[AnyOf(["till", "kiosk", "printer"])])
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     printer_url = StringField("Printer URL", validators=[Length(max=300)])
+
+
+@backoffice.app_errorhandler(CSRFError)
+def form_expired(_error: CSRFError) -> Any:
+    """A form without a valid CSRF token: say so plainly and offer the way back."""
+    if request.path.startswith("/backoffice/login") or not session.get("user_id"):
+        return render_template("backoffice/login.html", form=LoginForm(),
+                               error="The form expired; please sign in again."), 400
+    return render_template("backoffice/message.html",
+                           message="The form expired; go back, reload the page and try again."), 400
 
 
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -154,7 +164,7 @@ def devices() -> Any:
         except DomainError as exc:
             error = exc.detail
     elif request.method == "POST":
-        error = "Please fill in the device's name."
+        error = "Please give the device a name and a kind (till, kiosk or printer)."
     return render_template("backoffice/devices.html", form=form, stores=stores,
                            store_code=store_code, enrolled=enrolled, error=error,
                            devices=list_devices(s, g.principal))
