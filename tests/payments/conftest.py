@@ -1,0 +1,219 @@
+"""Fixtures: the sandbox gateway on a real loopback port, our client, a notification receiver.
+
+Keys are real 2048-bit RSA, made once per session because generating them costs ~0.1 s each.
+Each test gets a fresh sandbox (its own trades, faults and notifier thread).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from store_server.payments.gateway import AlipayGateway, GatewayConfig, Outcome
+from store_server.payments.sandbox import crypto
+from store_server.payments.sandbox.app import create_app, get_gateway
+from store_server.payments.sandbox.trades import SandboxGateway
+
+APP_ID = "2021000000000042"
+
+# Fast clocks for the sandbox: notifications retry within a second, sweeps are frequent.
+SANDBOX_TEST_CONFIG = {
+    "NOTIFY_RETRY_DELAYS": [0.05, 0.1, 0.2],
+    "NOTIFY_TIMEOUT": 2.0,
+    "CONFIRM_TIMEOUT": 30.0,
+    "SWEEP_INTERVAL": 0.1,
+}
+
+
+class LiveServer:
+    """A WSGI app served by werkzeug on 127.0.0.1 with an ephemeral port, in a thread."""
+
+    def __init__(self, app: Any) -> None:
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        # A short poll interval makes shutdown (once per test) quick.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@dataclass
+class Sandbox:
+    url: str
+    app: Any
+    gateway: SandboxGateway
+    admin: requests.Session = field(default_factory=requests.Session)
+
+    @property
+    def gateway_url(self) -> str:
+        return self.url + "/gateway.do"
+
+    def faults(self, **switches: Any) -> dict[str, Any]:
+        response = self.admin.post(self.url + "/_sandbox/faults", json=switches, timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def trade(self, out_trade_no: str) -> dict[str, Any] | None:
+        response = self.admin.get(f"{self.url}/_sandbox/trades/{out_trade_no}", timeout=5)
+        return response.json() if response.status_code == 200 else None
+
+    def wait_for_trade(self, out_trade_no: str, timeout: float = 5.0) -> dict[str, Any]:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            trade = self.trade(out_trade_no)
+            if trade is not None:
+                return trade
+            time.sleep(0.01)
+        raise AssertionError(f"trade {out_trade_no} never appeared on the gateway")
+
+    def notifications(self, out_trade_no: str | None = None) -> list[dict[str, Any]]:
+        params = {"out_trade_no": out_trade_no} if out_trade_no else {}
+        response = self.admin.get(self.url + "/_sandbox/notifications", params=params, timeout=5)
+        return response.json()["notifications"]
+
+
+class Receiver:
+    """The merchant's notify_url: records every form POSTed and answers what ``handler`` says."""
+
+    def __init__(self) -> None:
+        self.forms: list[dict[str, str]] = []
+        self.answers: list[str] = []
+        self.handler: Callable[[dict[str, str]], str] = lambda form: "success"
+        self._cond = threading.Condition()
+        self._server = LiveServer(self._wsgi)
+        self.url = self._server.url + "/notify"
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        form = {k: request.form[k] for k in request.form}
+        answer = self.handler(form)
+        with self._cond:
+            self.forms.append(form)
+            self.answers.append(answer)
+            self._cond.notify_all()
+        return Response(answer, mimetype="text/plain")(environ, start_response)
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, str]]:
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self.forms) >= count, timeout=timeout):
+                raise AssertionError(f"expected {count} notifications, got {len(self.forms)}")
+            return list(self.forms)
+
+    def settle(self, quiet: float = 0.3) -> list[dict[str, str]]:
+        """All forms once nothing new has arrived for ``quiet`` seconds."""
+        last = -1
+        while True:
+            with self._cond:
+                if len(self.forms) == last:
+                    return list(self.forms)
+                last = len(self.forms)
+            time.sleep(quiet)
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway_private_key() -> Any:
+    return crypto.generate_private_key()
+
+
+@pytest.fixture(scope="session")
+def merchant_private_key() -> Any:
+    return crypto.generate_private_key()
+
+
+@pytest.fixture
+def sandbox(gateway_private_key: Any, merchant_private_key: Any) -> Iterator[Sandbox]:
+    app = create_app(
+        {
+            **SANDBOX_TEST_CONFIG,
+            "GATEWAY_PRIVATE_KEY": crypto.private_key_pem(gateway_private_key),
+            "APPS": {APP_ID: crypto.public_key_pem(merchant_private_key)},
+        }
+    )
+    server = LiveServer(app)
+    yield Sandbox(url=server.url, app=app, gateway=get_gateway(app))
+    server.stop()
+    get_gateway(app).close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    yield receiver
+    receiver.stop()
+
+
+@dataclass
+class RecordedCall:
+    method: str
+    request: dict[str, str]
+    raw: str
+    outcome: Outcome
+
+
+@pytest.fixture
+def recorded() -> list[RecordedCall]:
+    return []
+
+
+@pytest.fixture
+def make_client(
+    sandbox: Sandbox,
+    receiver: Receiver,
+    recorded: list[RecordedCall],
+    gateway_private_key: Any,
+    merchant_private_key: Any,
+) -> Callable[..., AlipayGateway]:
+    def make(
+        recorder: Callable[..., None] | None = None,
+        session: requests.Session | None = None,
+        **overrides: Any,
+    ) -> AlipayGateway:
+        values: dict[str, Any] = {
+            "gateway_url": sandbox.gateway_url,
+            "app_id": APP_ID,
+            "merchant_private_key": crypto.private_key_pem(merchant_private_key),
+            "gateway_public_key": crypto.public_key_pem(gateway_private_key),
+            "notify_url": receiver.url,
+            "read_timeout": 3.0,
+        }
+        values.update(overrides)
+        return AlipayGateway(
+            GatewayConfig(**values),
+            recorder=recorder or (lambda *args: recorded.append(RecordedCall(*args))),
+            session=session,
+        )
+
+    return make
+
+
+@pytest.fixture
+def client(make_client: Callable[..., AlipayGateway]) -> AlipayGateway:
+    return make_client()
+
+
+@pytest.fixture
+def app_id() -> str:
+    return APP_ID
+
+
+@pytest.fixture
+def order_no() -> Callable[[], str]:
+    """Fresh out_trade_no values, as the server would make one per payment attempt."""
+    return lambda: "T" + uuid.uuid4().hex[:20].upper()
