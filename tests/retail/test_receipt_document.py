@@ -1,0 +1,154 @@
+"""The receipt document: arithmetic through Money, taxes by region, text in nine locales."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from hardware.samples import demo_sale
+from retail.money import Money
+from retail.receipt import (
+    SUPPORTED_LOCALES,
+    PrintLine,
+    PrintQR,
+    Receipt,
+    ReceiptError,
+    ReceiptLine,
+    Store,
+    TaxMode,
+    Tender,
+    labels_for,
+    receipt_from_sale,
+    receipt_text,
+    render_receipt,
+    text_width,
+)
+
+MADRID = Store("Plaza Madrid Xanadu", ("Av. del Sur",), "B12345674", "Europe/Madrid")
+
+
+def eur(cents: int) -> Money:
+    return Money(cents, "EUR")
+
+
+def receipt(lines, tenders, tax_mode=TaxMode.INCLUSIVE, currency="EUR", **extra) -> Receipt:
+    return Receipt(store=MADRID, lines=tuple(lines), tenders=tuple(tenders),
+                   sold_at=datetime(2025, 5, 12, 12, 3, tzinfo=UTC), tax_mode=tax_mode,
+                   currency=currency, sale_number="MAD-1", cashier="Ana", till="T1", **extra)
+
+
+def test_weighed_line_is_weight_times_price_per_kg_rounded_half_up():
+    fish = ReceiptLine("Salmón", eur(2030), Decimal("10"), weight_grams=412)
+
+    assert fish.total == eur(836)  # 20.30 × 0.412 = 8.3636
+
+
+def test_vat_inclusive_receipt_shows_the_vat_contained_per_rate():
+    r = receipt([ReceiptLine("Cascos", eur(12100), Decimal("21")),
+                 ReceiptLine("Zumo", eur(110), Decimal("10"))], [Tender("cash", eur(20000))])
+
+    assert r.total == eur(12210)
+    assert [(t.rate, t.base, t.tax) for t in r.tax_lines] == [
+        (Decimal("10"), eur(100), eur(10)), (Decimal("21"), eur(10000), eur(2100))]
+    assert r.change == eur(7790)
+
+
+def test_us_sales_tax_is_added_on_top_of_the_discounted_subtotal():
+    from hardware.samples import DEMO_SALES
+
+    r = receipt_from_sale(DEMO_SALES["en_US"])
+
+    assert r.tax_mode is TaxMode.EXCLUSIVE
+    assert r.subtotal == Money(6159, "USD")
+    assert r.tax_total == Money(497, "USD")  # 8.875 % of 55.97; apples are untaxed
+    assert r.total == Money(6656, "USD")
+    assert r.change == Money(1344, "USD")
+
+
+def test_basket_discount_is_spread_over_tax_rates_so_the_vat_adds_up():
+    r = receipt_from_sale(demo_sale("es_ES"))
+
+    assert r.total == eur(5685)
+    assert sum(t.base.amount + t.tax.amount for t in r.tax_lines) == r.total.amount
+
+
+@pytest.mark.parametrize(("tenders", "message"), [
+    ([Tender("cash", eur(50))], "short"),
+    ([Tender("card", eur(500))], "cash"),
+    ([Tender("cash", Money(500, "USD"))], "sale currency"),
+])
+def test_inconsistent_payments_are_refused(tenders, message):
+    with pytest.raises(ReceiptError, match=message):
+        receipt([ReceiptLine("Cable", eur(100), Decimal("21"))], tenders)
+
+
+def test_receipt_times_are_shown_in_the_store_timezone():
+    sale = demo_sale("zh_CN")  # 02:41 UTC is 10:41 in Shanghai
+    text = receipt_text(render_receipt(receipt_from_sale(sale), "zh_CN", 48))
+
+    assert "10:41:09" in text
+
+
+def test_sale_total_that_disagrees_with_its_lines_is_refused():
+    sale = demo_sale("es_ES") | {"total": 5684}
+
+    with pytest.raises(ReceiptError, match="disagrees"):
+        receipt_from_sale(sale)
+
+
+def test_naive_sale_time_is_refused():
+    sale = demo_sale("es_ES") | {"sold_at": "2025-05-12T12:03:27"}
+
+    with pytest.raises(ReceiptError, match="timezone"):
+        receipt_from_sale(sale)
+
+
+@pytest.mark.parametrize(("locale", "total_label", "cash", "change", "tax"), [
+    ("es_ES", "TOTAL", "Efectivo", "Cambio", "IVA"),
+    ("zh_CN", "合计", "现金", "找零", "增值税"),
+    ("ru_RU", "ИТОГО", "Наличные", "Сдача", "НДС"),
+    ("pt_BR", "TOTAL", "Dinheiro", "Troco", "Tributos"),
+    ("en_US", "TOTAL", "Cash", "Change", "Sales tax"),
+    ("en_GB", "TOTAL", "Cash", "Change", "VAT"),
+    ("de_DE", "SUMME", "Bar", "Rückgeld", "MwSt."),
+    ("fr_FR", "TOTAL", "Espèces", "Rendu", "TVA"),
+    ("en_CA", "TOTAL", "Cash", "Change", "GST/HST"),
+])
+def test_every_supported_locale_has_its_own_words(locale, total_label, cash, change, tax):
+    labels = labels_for(locale)
+    text = receipt_text(render_receipt(receipt_from_sale(demo_sale("es_ES")), locale, 42))
+
+    assert total_label in text and cash in text and change in text
+    assert labels["tax"] == tax
+    assert locale in SUPPORTED_LOCALES
+
+
+@pytest.mark.parametrize("locale", ["es_ES", "zh_CN", "ru_RU", "en_US"])
+@pytest.mark.parametrize("columns", [32, 42, 48])
+def test_rendered_lines_never_overflow_the_paper(locale, columns):
+    items = render_receipt(receipt_from_sale(demo_sale(locale)), locale, columns)
+
+    for item in items:
+        if isinstance(item, PrintLine):
+            limit = columns // 2 if item.size == "large" else columns
+            assert text_width(item.text) <= limit, item.text
+    assert [i.data for i in items if isinstance(i, PrintQR)] == [demo_sale(locale)["receipt_url"]]
+
+
+def test_money_is_formatted_per_locale_and_can_fall_back_to_iso_codes():
+    from retail.receipt import ReceiptFormatter
+
+    assert ReceiptFormatter("es_ES").money(eur(123456)) == "1.234,56 €"
+    assert ReceiptFormatter("ru_RU", "code").money(Money(123456, "RUB")) == "1 234,56 RUB"
+    assert ReceiptFormatter("zh_CN").money(Money(-645, "CNY")) == "-¥6.45"
+
+
+def test_discounts_are_explained_under_their_line():
+    items = render_receipt(receipt_from_sale(demo_sale("es_ES")), "es_ES", 48)
+    texts = [i.text for i in items if isinstance(i, PrintLine)]
+
+    headphones = next(i for i, t in enumerate(texts) if t.startswith("Auriculares"))
+    assert "Apertura: 30% en auriculares" in texts[headphones + 1]
+    assert texts[headphones + 1].endswith("-15,00 €")
