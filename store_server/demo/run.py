@@ -1,0 +1,115 @@
+"""``store-server demo run``: the whole demo chain on one machine, with its URLs printed.
+
+It migrates the SQLite database in the instance folder, loads the demo chain once, and
+starts the server (gunicorn, two workers) with its companions: the virtual receipt printer
+and the payment sandbox gateway. Ctrl-C stops them all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+from retail.gs1 import digital_link
+from store_server import create_app
+from store_server.config import instance_path
+from store_server.demo.catalogue import demo_catalogue
+from store_server.demo.load import load_demo
+from store_server.migrate import upgrade
+
+PRINTER_PORT, PRINTER_PAGE_PORT, SANDBOX_PORT = 9100, 9101, 8700
+
+
+def _bin(name: str) -> str:
+    """A console script from this environment, whether or not it is on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else (shutil.which(name) or name)
+
+
+def _wait_for(url: str, seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urlopen(url, timeout=1):
+                return True
+        except (URLError, OSError):
+            time.sleep(0.2)
+    return False
+
+
+def run_demo(host: str, port: int) -> None:
+    folder = instance_path()
+    app = create_app()
+    plaza = app.extensions["plaza"]
+    upgrade(plaza.engine)
+    with plaza.session_factory() as session:
+        summary = load_demo(session)
+    plaza.engine.dispose()
+
+    env = {**os.environ, "PLAZA_INSTANCE": str(folder),
+           "PLAZA_PUBLIC_URL": os.environ.get("PLAZA_PUBLIC_URL", f"http://{host}:{port}")}
+    children = [
+        subprocess.Popen([_bin("plaza-virtual-printer"), "--host", "127.0.0.1",
+                          "--port", str(PRINTER_PORT), "--http-port", str(PRINTER_PAGE_PORT),
+                          "--jobs-dir", str(folder / "printer-jobs")], env=env),
+        subprocess.Popen([_bin("plaza-payment-sandbox"), "--host", "127.0.0.1",
+                          "--port", str(SANDBOX_PORT),
+                          "--state-dir", str(folder / "payment-sandbox")], env=env),
+        subprocess.Popen([_bin("gunicorn"), "--workers", "2", "--bind", f"{host}:{port}",
+                          "--access-logfile", "-", "store_server:create_app()"], env=env),
+    ]
+
+    def stop(*_args: object) -> None:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    base = f"http://{host}:{port}"
+    if not _wait_for(f"{base}/healthz"):
+        print("the server did not start; see the log above", file=sys.stderr)
+        stop()
+    _wait_for(f"http://127.0.0.1:{PRINTER_PAGE_PORT}/", 5)
+    _wait_for(f"http://127.0.0.1:{SANDBOX_PORT}/", 5)
+    _print_banner(base, folder, summary)
+    while all(child.poll() is None for child in children):
+        time.sleep(1)
+    print("a demo process stopped; shutting the others down", file=sys.stderr)
+    stop()
+
+
+def _print_banner(base: str, folder: Path, summary: dict[str, object]) -> None:
+    people = json.loads((folder / "demo-credentials.json").read_text())
+    admin = next(p for p in people if p["role"] == "admin")
+    managers = [p for p in people if p["role"] == "manager"]
+    lines = [
+        "",
+        "Plaza demo chain is running",
+        f"  catalogue          {summary.get('skus')} SKUs in {summary.get('locations')} locations",
+        f"  back office        {base}/backoffice/   (admin / {admin['password']})",
+        *[f"                     {m['username']} / {m['password']}" for m in managers],
+        f"  API                {base}/api/v1/openapi.json",
+        f"  product page       {digital_link(base, demo_catalogue()[0].skus[0].gtins[0])}"
+        "  (what a shelf QR opens)",
+        f"  virtual printer    tcp://127.0.0.1:{PRINTER_PORT}  jobs: http://127.0.0.1:{PRINTER_PAGE_PORT}/",
+        f"  payment sandbox    http://127.0.0.1:{SANDBOX_PORT}/",
+        "  till, kiosk        not built yet (issue 7); tills pair at POST /api/v1/devices/pair",
+        f"  credentials        {folder / 'demo-credentials.json'} (PINs for cashiers)",
+        "Ctrl-C stops everything.",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
