@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from store_server.accounts.models import ApiToken, User
@@ -55,30 +55,38 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Built once: reusing the same statement object spares SQLAlchemy rebuilding and re-adapting
+# it on every request (measurable on the lookup benchmark).
+_TOKEN_LOOKUP = (
+    select(ApiToken.revoked_at, ApiToken.expires_at,
+           User.id, User.role, User.store_id, User.username, User.active,
+           Device.id, Device.kind, Device.store_id, Device.name, Device.status)
+    .outerjoin(User, User.id == ApiToken.user_id)
+    .outerjoin(Device, Device.id == ApiToken.device_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def authenticate(session: Session, authorization: str | None) -> Principal:
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthorized("send 'Authorization: Bearer <token>'; sign in or pair the device")
     token_hash = hash_token(authorization[len("Bearer ") :].strip())
-    row = session.execute(
-        select(ApiToken, User, Device)
-        .outerjoin(User, User.id == ApiToken.user_id)
-        .outerjoin(Device, Device.id == ApiToken.device_id)
-        .where(ApiToken.token_hash == token_hash)
-    ).first()
+    # Every API request runs this: plain columns through the Core connection, no ORM objects.
+    row = session.connection().execute(_TOKEN_LOOKUP, {"token_hash": token_hash}).first()
     if row is None:
         raise Unauthorized("the token is not known; sign in again or re-pair the device")
-    token, user, device = row
+    (revoked_at, expires_at, user_id, role, user_store, username, active,
+     device_id, device_kind, device_store, device_name, device_status) = row
     now = utcnow()
-    if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+    if revoked_at is not None or (expires_at is not None and expires_at <= now):
         raise Unauthorized("the token has expired or was revoked; sign in again")
-    if user is not None:
-        if not user.active:
+    if user_id is not None:
+        if not active:
             raise Unauthorized("this account is disabled")
-        return Principal("user", user.id, user.role, user.store_id, user.username)
-    assert device is not None
-    if device.status != "paired":
+        return Principal("user", user_id, role, user_store, username)
+    if device_status != "paired":
         raise Unauthorized("this device was retired; enrol it again with a new pairing code")
-    return Principal("device", device.id, device.kind, device.store_id, device.name)
+    return Principal("device", device_id, device_kind, device_store, device_name)
 
 
 def require_role(principal: Principal, roles: frozenset[str]) -> None:

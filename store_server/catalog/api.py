@@ -26,9 +26,10 @@ def _public_url() -> str:
     return current_app.config["PUBLIC_URL"]
 
 
-def _sku_view(ctx: Ctx, doc: dict[str, Any], sku: Any) -> dict[str, Any]:
+def _sku_view(ctx: Ctx, sku_id: int) -> dict[str, Any]:
+    doc = service.sku_documents(ctx.session, [sku_id])[sku_id]
     return {**doc, "qr": service.qr_payload(_public_url(), doc),
-            "prices": service.sku_prices(ctx.session, sku)}
+            "prices": service.sku_prices(ctx.session, sku_id)}
 
 
 @operation("GET", "/products", summary="Browse the catalogue", tag="catalogue",
@@ -74,15 +75,13 @@ def create_sku(ctx: Ctx, body: SkuIn, code: str) -> dict[str, Any]:
 @operation("GET", "/skus/<code>", summary="One SKU with its prices and QR payload",
            tag="catalogue", roles=ANYONE_SIGNED_IN)
 def get_sku(ctx: Ctx, code: str) -> dict[str, Any]:
-    sku = service.get_sku(ctx.session, code)
-    return _sku_view(ctx, service.sku_documents(ctx.session, [sku.id])[sku.id], sku)
+    return _sku_view(ctx, service.get_sku(ctx.session, code).id)
 
 
 @operation("GET", "/gtins/<gtin>", summary="Resolve a scanned GTIN (8, 12, 13 or 14 digits)",
            tag="catalogue", roles=ANYONE_SIGNED_IN)
 def lookup_gtin(ctx: Ctx, gtin: str) -> dict[str, Any]:
-    sku = service.sku_by_gtin(ctx.session, gtin)
-    return _sku_view(ctx, service.sku_documents(ctx.session, [sku.id])[sku.id], sku)
+    return _sku_view(ctx, service.sku_id_by_gtin(ctx.session, gtin))
 
 
 @operation("GET", "/skus/<code>/qr.png", summary="The SKU's GS1 Digital Link QR as PNG",

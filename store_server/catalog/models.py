@@ -35,7 +35,7 @@ class Product(Base):
     translations: Mapped[list[ProductTranslation]] = relationship(
         back_populates="product", cascade="all, delete-orphan", lazy="selectin"
     )
-    skus: Mapped[list[Sku]] = relationship(back_populates="product", lazy="selectin")
+    skus: Mapped[list[Sku]] = relationship(back_populates="product")
 
 
 class ProductTranslation(Base):
@@ -64,10 +64,8 @@ class Sku(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    product: Mapped[Product] = relationship(back_populates="skus", lazy="joined")
-    gtins: Mapped[list[Gtin]] = relationship(
-        back_populates="sku", cascade="all, delete-orphan", lazy="selectin"
-    )
+    product: Mapped[Product] = relationship(back_populates="skus")
+    gtins: Mapped[list[Gtin]] = relationship(back_populates="sku", cascade="all, delete-orphan")
 
 
 class Gtin(Base):

@@ -12,13 +12,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from retail.gs1 import InvalidGTIN, digital_link, validate_gtin
 from retail.prices import price_in_force
 from store_server.catalog.models import Gtin, Price, PriceList, Product, ProductTranslation, Sku
-from store_server.db import transaction, utcnow
+from store_server.db import UTCDateTime, transaction, utcnow
 from store_server.errors import AlreadyExists, InvalidInput, NotFound
 from store_server.events.service import NewEvent, record, record_many
 from store_server.validation import GTIN, Code, CountryCode, CurrencyCode, Name
@@ -112,17 +112,16 @@ def skus_by_code(session: Session, codes: Iterable[str]) -> dict[str, int]:
     return found
 
 
-def sku_by_gtin(session: Session, gtin: str) -> Sku:
+def sku_id_by_gtin(session: Session, gtin: str) -> int:
+    """Resolve a scanned GTIN of any length to its SKU id: one indexed lookup."""
     try:
         key = validate_gtin(gtin)
     except InvalidGTIN as exc:
         raise InvalidInput(str(exc), gtin=gtin) from exc
-    sku = session.execute(
-        select(Sku).join(Gtin, Gtin.sku_id == Sku.id).where(Gtin.gtin == key)
-    ).scalar_one_or_none()
-    if sku is None:
+    sku_id = session.connection().execute(_SKU_BY_GTIN, {"gtin": key}).scalar_one_or_none()
+    if sku_id is None:
         raise NotFound(f"no SKU carries GTIN {key}", gtin=key)
-    return sku
+    return sku_id
 
 
 def _check_gtins_free(session: Session, gtins: list[str]) -> None:
@@ -227,39 +226,53 @@ def add_sku(session: Session, product_code: str, data: SkuIn) -> dict[str, Any]:
         return sku_documents(session, [sku.id])[sku.id]
 
 
+# The statements behind lookups and the snapshot, built once (see api.auth._TOKEN_LOOKUP).
+_SKU_BY_GTIN = select(Gtin.sku_id).where(Gtin.gtin == bindparam("gtin"))
+_SKU_ROWS = (
+    select(Sku.id, Sku.code, Sku.sold_by, Sku.tax_class, Sku.variant, Sku.active,
+           Product.id, Product.code, Product.brand, Product.category, Product.origin,
+           Product.image_urls)
+    .join(Product, Product.id == Sku.product_id)
+    .where(Sku.id.in_(bindparam("sku_ids", expanding=True)))
+    .order_by(Sku.id)
+)
+_TRANSLATIONS = select(
+    ProductTranslation.product_id, ProductTranslation.locale, ProductTranslation.name,
+    ProductTranslation.description,
+).where(ProductTranslation.product_id.in_(bindparam("product_ids", expanding=True)))
+_TRANSLATIONS_IN = _TRANSLATIONS.where(
+    ProductTranslation.locale.in_(bindparam("locales", expanding=True))
+)
+_GTINS = (
+    select(Gtin.gtin, Gtin.sku_id)
+    .where(Gtin.sku_id.in_(bindparam("sku_ids", expanding=True)))
+    .order_by(Gtin.gtin)
+)
+
+
 def sku_documents(
     session: Session, sku_ids: list[int], locales: Iterable[str] | None = None
 ) -> dict[int, dict[str, Any]]:
     """The catalogue description of each SKU, keyed by id, in a fixed number of queries."""
     if not sku_ids:
         return {}
-    rows = session.execute(
-        select(
-            Sku.id, Sku.code, Sku.sold_by, Sku.tax_class, Sku.variant, Sku.active,
-            Product.id, Product.code, Product.brand, Product.category, Product.origin,
-            Product.image_urls,
-        )
-        .join(Product, Product.id == Sku.product_id)
-        .where(Sku.id.in_(sku_ids))
-        .order_by(Sku.id)
-    ).all()
-    product_ids = {r[6] for r in rows}
+    # Column reads through the Core connection: this feeds lookups and the snapshot, where
+    # the ORM's per-statement overhead would dominate (DESIGN.md §7).
+    conn = session.connection()
+    rows = conn.execute(_SKU_ROWS, {"sku_ids": list(sku_ids)}).all()
+    product_ids = sorted({r[6] for r in rows})
     texts: dict[int, dict[str, dict[str, str]]] = defaultdict(lambda: {"names": {}, "descriptions": {}})
-    translation_query = select(
-        ProductTranslation.product_id, ProductTranslation.locale, ProductTranslation.name,
-        ProductTranslation.description,
-    ).where(ProductTranslation.product_id.in_(product_ids))
-    if locales is not None:
-        wanted = list(locales)
-        translation_query = translation_query.where(ProductTranslation.locale.in_(wanted))
-    for product_id, locale, name, description in session.execute(translation_query):
+    if locales is None:
+        translations = conn.execute(_TRANSLATIONS, {"product_ids": product_ids})
+    else:
+        translations = conn.execute(_TRANSLATIONS_IN, {"product_ids": product_ids,
+                                                        "locales": list(locales)})
+    for product_id, locale, name, description in translations:
         texts[product_id]["names"][locale] = name
         if description:
             texts[product_id]["descriptions"][locale] = description
     gtins: dict[int, list[str]] = defaultdict(list)
-    for gtin, sku_id in session.execute(
-        select(Gtin.gtin, Gtin.sku_id).where(Gtin.sku_id.in_(sku_ids)).order_by(Gtin.gtin)
-    ):
+    for gtin, sku_id in conn.execute(_GTINS, {"sku_ids": list(sku_ids)}):
         gtins[sku_id].append(gtin)
     documents = {}
     for (sku_id, code, sold_by, tax_class, variant, active, product_id, product_code, brand,
@@ -344,7 +357,7 @@ def price_windows(
     windows: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if not sku_ids:
         return windows
-    for sku_id, amount, valid_from, valid_to in session.execute(
+    for sku_id, amount, valid_from, valid_to in session.connection().execute(
         select(Price.sku_id, Price.amount, Price.valid_from, Price.valid_to)
         .where(
             Price.price_list_id == price_list_id,
@@ -401,14 +414,25 @@ def set_prices(session: Session, price_list_code: str, data: PricesIn) -> dict[s
         return {"price_list": price_list.code, "updated": len(touched)}
 
 
-def sku_prices(session: Session, sku: Sku) -> list[dict[str, Any]]:
+_SKU_PRICES = (
+    select(PriceList.code, PriceList.currency, Price.amount, Price.valid_from, Price.valid_to)
+    .join(PriceList, PriceList.id == Price.price_list_id)
+    .where(Price.sku_id == bindparam("sku_id"),
+           or_(Price.valid_to.is_(None), Price.valid_to > bindparam("now", type_=UTCDateTime())))
+    .order_by(PriceList.code, Price.valid_from)
+)
+
+
+def sku_prices(session: Session, sku_id: int) -> list[dict[str, Any]]:
+    """Every price list's windows for one SKU, and the price in force now, in one query."""
     now = utcnow()
-    result = []
-    for price_list in session.execute(select(PriceList).order_by(PriceList.code)).scalars():
-        windows = price_windows(session, price_list.id, [sku.id], now).get(sku.id, [])
-        if windows:
-            result.append({
-                "price_list": price_list.code, "currency": price_list.currency,
-                "current": price_in_force(windows, now), "windows": windows,
-            })
-    return result
+    lists: dict[str, dict[str, Any]] = {}
+    for code, currency, amount, valid_from, valid_to in session.connection().execute(
+        _SKU_PRICES, {"sku_id": sku_id, "now": now}
+    ):
+        entry = lists.setdefault(code, {"price_list": code, "currency": currency, "windows": []})
+        entry["windows"].append({"amount": amount, "valid_from": valid_from.isoformat(),
+                                 "valid_to": valid_to.isoformat() if valid_to else None})
+    for entry in lists.values():
+        entry["current"] = price_in_force(entry["windows"], now)
+    return list(lists.values())

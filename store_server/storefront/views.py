@@ -13,7 +13,7 @@ from retail.money import Money
 from retail.prices import price_in_force
 from store_server.api.framework import db_session
 from store_server.catalog.models import PriceList
-from store_server.catalog.service import price_windows, sku_by_gtin, sku_documents
+from store_server.catalog.service import price_windows, sku_documents, sku_id_by_gtin
 from store_server.errors import DomainError
 from store_server.inventory.models import StockLevel
 from store_server.inventory.service import available_to_sell
@@ -38,10 +38,10 @@ def product_page(gtin: str, rest: str = "") -> Any:
         abort(404)
     session = db_session()
     try:
-        sku = sku_by_gtin(session, gtin)
+        sku_id = sku_id_by_gtin(session, gtin)
     except DomainError:
         abort(404)
-    doc = sku_documents(session, [sku.id])[sku.id]
+    doc = sku_documents(session, [sku_id])[sku_id]
     lang = _language(doc["names"])
     now = datetime.now(UTC)
     stores = []
@@ -51,9 +51,9 @@ def product_page(gtin: str, rest: str = "") -> Any:
         price_list = session.get(PriceList, location.price_list_id) if location.price_list_id else None
         amount = None
         if price_list:
-            amount = price_in_force(price_windows(session, price_list.id, [sku.id]).get(sku.id, []), now)
+            amount = price_in_force(price_windows(session, price_list.id, [sku_id]).get(sku_id, []), now)
         level = session.execute(select(StockLevel).where(
-            StockLevel.location_id == location.id, StockLevel.sku_id == sku.id)).scalar_one_or_none()
+            StockLevel.location_id == location.id, StockLevel.sku_id == sku_id)).scalar_one_or_none()
         stores.append({
             "name": location.name,
             "kind": location.kind,

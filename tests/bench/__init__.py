@@ -1,0 +1,1 @@
+"""Benchmarks: ``python3 dev.py bench`` (or ``python -m tests.bench``). They print figures."""
