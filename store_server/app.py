@@ -25,6 +25,7 @@ from store_server.errors import DomainError
 from store_server.events import api as _events_api  # noqa: F401
 from store_server.inventory import api as _inventory_api  # noqa: F401
 from store_server.locations import api as _locations_api  # noqa: F401
+from store_server.webhooks import api as _webhooks_api  # noqa: F401
 
 log = logging.getLogger(__name__)
 API_VERSION = "1.0.0"

@@ -32,7 +32,7 @@ def _create_app() -> Flask:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (db, inventory, users, demo):
+    for group in (db, inventory, users, demo, webhooks):
         app.cli.add_command(group)
 
 
@@ -159,3 +159,31 @@ def demo_run(port: int, host: str) -> None:
     from store_server.demo.run import run_demo
 
     run_demo(host, port)
+
+
+@click.group()
+def webhooks() -> None:
+    """Outbound webhooks (docs/WEBHOOKS.md)."""
+
+
+@webhooks.command("worker")
+@click.option("--once", is_flag=True, help="one pass: queue new events, send what is due, exit")
+@click.option("--interval", default=1.0, show_default=True, help="seconds to idle between passes")
+@with_appcontext
+def webhooks_worker(once: bool, interval: float) -> None:
+    """Deliver webhooks: fan events out to subscriptions, send, retry with backoff."""
+    import logging
+    import signal
+    import threading
+
+    from store_server.webhooks.worker import WorkerSettings, run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = WorkerSettings.from_config(current_app.config)
+    stop = threading.Event()
+    # Finish the batch in hand on SIGTERM/Ctrl-C; a hard kill only costs a lease (re-sent later).
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    total = run_worker(_plaza().session_factory, settings, once=once, interval_s=interval, stop=stop)
+    if once:
+        click.echo(f"{total.queued} queued, {total.attempted} attempted, {total.delivered} delivered")

@@ -41,6 +41,13 @@ def load_config(folder: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "SESSION_COOKIE_SECURE": env.get("PLAZA_SECURE_COOKIES", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_SORT_KEYS": False,
+        # Webhook worker: retries back off base × 2^(n−1) s (capped, jittered) up to max attempts.
+        "WEBHOOK_MAX_ATTEMPTS": int(env.get("PLAZA_WEBHOOK_MAX_ATTEMPTS", "15")),
+        "WEBHOOK_BACKOFF_BASE_S": float(env.get("PLAZA_WEBHOOK_BACKOFF_BASE_S", "30")),
+        "WEBHOOK_BACKOFF_MAX_S": float(env.get("PLAZA_WEBHOOK_BACKOFF_MAX_S", "21600")),
+        "WEBHOOK_TIMEOUT_S": float(env.get("PLAZA_WEBHOOK_TIMEOUT_S", "5")),
+        "WEBHOOK_BATCH_SIZE": int(env.get("PLAZA_WEBHOOK_BATCH_SIZE", "32")),
+        "WEBHOOK_CONCURRENCY": int(env.get("PLAZA_WEBHOOK_CONCURRENCY", "8")),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

@@ -14,6 +14,7 @@ from store_server.inventory.models import (
     TransferLine,
 )
 from store_server.locations.models import Location
+from store_server.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 metadata = Base.metadata
 
@@ -21,4 +22,5 @@ __all__ = [
     "ApiToken", "Device", "Event", "EventCounter", "Gtin", "IdempotentRequest", "Location",
     "Price", "PriceList", "Product", "ProductTranslation", "Sku", "StockCount", "StockLevel",
     "StockMovement", "Transfer", "TransferLine", "User", "metadata",
+    "WebhookAttempt", "WebhookDelivery", "WebhookSubscription",
 ]
