@@ -25,6 +25,7 @@ from store_server.errors import DomainError
 from store_server.events import api as _events_api  # noqa: F401
 from store_server.inventory import api as _inventory_api  # noqa: F401
 from store_server.locations import api as _locations_api  # noqa: F401
+from store_server.orders import api as _orders_api  # noqa: F401
 from store_server.webhooks import api as _webhooks_api  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ def _wants_problem() -> bool:
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Response:
-        return problem(exc.status, exc.title, exc.detail, exc.code, **exc.extra)
+        return problem(exc.status, exc.title, exc.detail, exc.code, exc.extra)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

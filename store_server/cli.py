@@ -32,8 +32,31 @@ def _create_app() -> Flask:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (db, inventory, users, demo, webhooks):
+    for group in (db, inventory, orders, users, demo, webhooks):
         app.cli.add_command(group)
+
+
+@click.group()
+def orders() -> None:
+    """Online orders."""
+
+
+@orders.command("expire")
+@click.option("--every", type=float, default=0, help="keep running, checking every N seconds")
+@with_appcontext
+def orders_expire(every: float) -> None:
+    """Expire unpaid orders past their time and release their stock."""
+    import time
+
+    from store_server.orders.service import expire_due
+
+    while True:
+        with _plaza().session_factory() as session:
+            while (count := expire_due(session)):
+                click.echo(f"expired {count} orders")
+        if not every:
+            return
+        time.sleep(every)
 
 
 @click.group()

@@ -14,12 +14,21 @@ from store_server.inventory.models import (
     TransferLine,
 )
 from store_server.locations.models import Location
+from store_server.orders.models import (
+    Order,
+    OrderDiscount,
+    OrderLine,
+    OrderTax,
+    OrderTender,
+    OrderTransition,
+)
 from store_server.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 metadata = Base.metadata
 
 __all__ = [
     "ApiToken", "Device", "Event", "EventCounter", "Gtin", "IdempotentRequest", "Location",
+    "Order", "OrderDiscount", "OrderLine", "OrderTax", "OrderTender", "OrderTransition",
     "Price", "PriceList", "Product", "ProductTranslation", "Sku", "StockCount", "StockLevel",
     "StockMovement", "Transfer", "TransferLine", "User", "metadata",
     "WebhookAttempt", "WebhookDelivery", "WebhookSubscription",

@@ -10,14 +10,16 @@ from flask import Response, request
 PROBLEM_BASE = "https://plaza.dev/problems/"
 
 
-def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> Response:
+def problem(status: int, title: str, detail: str, code: str,
+            extra: dict[str, Any] | None = None) -> Response:
+    """A problem response; ``extra`` members never override the standard ones."""
     body = {
+        **(extra or {}),
         "type": PROBLEM_BASE + code,
         "title": title,
         "status": status,
         "detail": detail,
         "instance": request.path if request else None,
-        **extra,
     }
     return Response(
         orjson.dumps(body, default=str), status=status, mimetype="application/problem+json"

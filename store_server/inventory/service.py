@@ -74,7 +74,7 @@ def _lock_levels(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[in
     keys = sorted(set(keys))
     if not keys:
         return {}
-    existing = _load_levels(session, keys, lock=False)
+    existing = load_levels(session, keys, lock=False)
     missing = [k for k in keys if k not in existing]
     if missing:
         now = utcnow()
@@ -93,10 +93,10 @@ def _lock_levels(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[in
                 index_elements=["location_id", "sku_id"]
             )
         session.execute(stmt, rows)
-    return _load_levels(session, keys, lock=True)
+    return load_levels(session, keys, lock=True)
 
 
-def _load_levels(
+def load_levels(
     session: Session, keys: list[tuple[int, int]], lock: bool
 ) -> dict[tuple[int, int], StockLevel]:
     locations = sorted({k[0] for k in keys})
@@ -307,7 +307,7 @@ def adjust(session: Session, data: AdjustmentIn, actor: str, authorise: Any = No
         if authorise:
             authorise(location.id)
         ids = skus_by_code(session, [data.sku])
-        level = _load_levels(session, [(location.id, ids[data.sku])], lock=False).get(
+        level = load_levels(session, [(location.id, ids[data.sku])], lock=False).get(
             (location.id, ids[data.sku])
         )
         on_hand = level.on_hand if level else 0
@@ -510,7 +510,7 @@ def _level_docs(session: Session, levels: list[StockLevel]) -> list[dict[str, An
 def stock_at(session: Session, location_code: str, sku_code: str) -> dict[str, Any]:
     location = get_location(session, location_code)
     ids = skus_by_code(session, [sku_code])
-    level = _load_levels(session, [(location.id, ids[sku_code])], lock=False).get(
+    level = load_levels(session, [(location.id, ids[sku_code])], lock=False).get(
         (location.id, ids[sku_code])
     )
     if level is None:

@@ -93,7 +93,7 @@ def build_chain(app: Flask, session: Session) -> Chain:
     open_location(session, LocationIn(
         code="MAD-XANADU", name="Plaza Madrid Xanadú", kind="store", country="ES",
         currency="EUR", locale="es_ES", timezone="Europe/Madrid", latitude=40.2969,
-        longitude=-3.9308, price_list="EU-EUR", click_and_collect=True))
+        longitude=-3.9308, price_list="EU-EUR", click_and_collect=True, ships_online_orders=True))
     open_location(session, LocationIn(
         code="SHA-JINQIAO", name="Hema Jinqiao", kind="store", country="CN", currency="CNY",
         locale="zh_CN", timezone="Asia/Shanghai", latitude=31.2590, longitude=121.5873,

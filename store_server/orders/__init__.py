@@ -1,0 +1,1 @@
+"""Orders from every channel: online orders that reserve stock, till and kiosk sales."""

@@ -1,0 +1,360 @@
+"""Online orders: sourcing, atomic reservation, the status machine, expiry.
+
+Reservation is all lines or none. The levels of every candidate location are locked in one
+statement ordered by (location, SKU) before anything is checked or written, so concurrent
+orders queue on the same rows in the same order and cannot deadlock (PostgreSQL); on SQLite
+BEGIN IMMEDIATE has already made the transaction the only writer. With the rows locked, ATS
+is checked and the first candidate that has every line gets the reservation; if none has,
+the order is refused with the lines that were short and nothing is written.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from retail.geo import distance_km
+from retail.money import Money
+from retail.prices import price_in_force
+from retail.pricing import LineInput, PricingError, price_order
+from retail.tax import regime_for
+from store_server.api.auth import Principal
+from store_server.catalog.models import Sku
+from store_server.catalog.service import price_windows, skus_by_code
+from store_server.db import transaction, utcnow
+from store_server.errors import Conflict, Forbidden, InsufficientStock, InvalidInput
+from store_server.events.service import NewEvent, record_many
+from store_server.inventory.models import StockLevel
+from store_server.inventory.service import Movement, apply_movements, available_to_sell, load_levels
+from store_server.locations.models import Location
+from store_server.locations.service import get_location
+from store_server.orders.availability import covering_stores
+from store_server.orders.models import Order, OrderLine, OrderTransition
+from store_server.orders.records import NewOrder, get_order, insert_orders, order_document
+from store_server.validation import Quantity
+
+
+class OrderLineIn(BaseModel):
+    sku: str
+    quantity: Quantity
+
+
+class CustomerIn(BaseModel):
+    name: str = Field("", max_length=200)
+    phone: str = Field("", max_length=40)
+    email: str = Field("", max_length=200)
+
+
+class AddressIn(BaseModel):
+    text: str = Field(min_length=1, max_length=500)
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class OnlineOrderIn(BaseModel):
+    fulfilment: Literal["ship", "pickup", "delivery"]
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=100)
+    store: str | None = Field(None, description="pickup: the store the shopper collects at")
+    address: AddressIn | None = Field(None, description="delivery (required) or ship")
+    customer: CustomerIn = Field(default_factory=CustomerIn)
+
+    @model_validator(mode="after")
+    def _needs(self) -> OnlineOrderIn:
+        if self.fulfilment == "pickup" and not self.store:
+            raise ValueError("a pickup order names the store: give 'store'")
+        if self.fulfilment == "delivery" and self.address is None:
+            raise ValueError("a delivery order needs the address with its coordinates")
+        skus = [line.sku for line in self.lines]
+        if len(set(skus)) != len(skus):
+            raise ValueError("a SKU is listed twice; put it on one line")
+        return self
+
+
+def _candidates(session: Session, data: OnlineOrderIn) -> list[tuple[Location, float | None]]:
+    """Where the order may be served from, best first."""
+    if data.fulfilment == "pickup":
+        store = get_location(session, data.store or "")
+        if store.kind != "store" or not store.click_and_collect or not store.active:
+            raise InvalidInput(f"{store.name} does not offer click & collect; choose another store",
+                               store=store.code)
+        return [(store, None)]
+    if data.fulfilment == "delivery":
+        assert data.address is not None
+        stores = covering_stores(session, data.address.latitude, data.address.longitude)
+        if not stores:
+            raise InvalidInput("the address is outside every store's quick-delivery area; "
+                               "choose shipping or pickup instead")
+        return [(store, km) for store, km in stores]
+    # Shipping: warehouses first, then the nearest stores that ship.
+    shippers = list(session.execute(
+        select(Location).where(Location.active.is_(True), Location.ships_online_orders.is_(True))
+        .order_by(Location.id)).scalars())
+    if not shippers:
+        raise InvalidInput("no location ships online orders")
+
+    def rank(loc: Location) -> tuple[int, float, int]:
+        km = (distance_km(loc.latitude, loc.longitude, data.address.latitude, data.address.longitude)
+              if data.address and loc.latitude is not None and loc.longitude is not None else 0.0)
+        return (0 if loc.kind == "warehouse" else 1, km, loc.id)
+
+    return [(loc, None) for loc in sorted(shippers, key=rank)]
+
+
+def _unit_prices(session: Session, location: Location, sku_ids: dict[str, int]) -> dict[str, Money]:
+    if location.price_list_id is None:
+        raise InvalidInput(f"{location.name} has no price list")
+    windows = price_windows(session, location.price_list_id, list(sku_ids.values()))
+    now = utcnow()
+    prices, missing = {}, []
+    for code, sku_id in sku_ids.items():
+        amount = price_in_force(windows.get(sku_id, []), now)
+        if amount is None:
+            missing.append(code)
+        else:
+            prices[code] = Money(amount, location.currency)
+    if missing:
+        raise InvalidInput(f"not on sale at {location.name}: {', '.join(missing)}", skus=missing)
+    return prices
+
+
+def place_order(session: Session, data: OnlineOrderIn, actor: str,
+                reservation_minutes: int) -> dict[str, Any]:
+    """Create an online order and reserve its stock at one location, all lines or none."""
+    with transaction(session):
+        ids = skus_by_code(session, [line.sku for line in data.lines])
+        candidates = _candidates(session, data)
+        wanted = {ids[line.sku]: line.quantity for line in data.lines}
+        keys = sorted((loc.id, sku_id) for loc, _ in candidates for sku_id in wanted)
+        levels = load_levels(session, keys, lock=True)  # one ordered lock for all candidates
+        chosen, short = _first_with_everything(candidates, wanted, levels)
+        if chosen is None:
+            expired = expire_due(session, sku_ids=list(wanted), actor="lazy-expiry")
+            if expired:  # released reservations may make room: look again
+                levels = load_levels(session, keys, lock=True)
+                chosen, short = _first_with_everything(candidates, wanted, levels)
+        if chosen is None:
+            codes = {v: k for k, v in ids.items()}
+            raise InsufficientStock(
+                "not enough stock for this order; nothing was reserved",
+                lines=[{"sku": codes[sku_id], "requested": wanted[sku_id], "available": available}
+                       for sku_id, available in short],
+            )
+        location, km = chosen
+        sku_rows = dict(session.execute(
+            select(Sku.id, Sku).where(Sku.id.in_(list(wanted)))).all())
+        prices = _unit_prices(session, location, ids)
+        try:
+            priced = price_order(
+                [LineInput(line.sku, line.quantity, prices[line.sku], sku_rows[ids[line.sku]].tax_class,
+                           sku_rows[ids[line.sku]].sold_by) for line in data.lines],
+                regime_for(location.country), location.currency)
+        except PricingError as exc:
+            raise InvalidInput(str(exc)) from exc
+        now = utcnow()
+        customer = data.customer.model_dump()
+        if data.address:
+            customer.update(address=data.address.text, latitude=data.address.latitude,
+                            longitude=data.address.longitude, distance_km=km)
+        new = NewOrder(
+            channel="online", fulfilment=data.fulfilment, status="reserved",
+            location_id=location.id, priced=priced, sku_ids=ids, occurred_at=now, actor=actor,
+            customer=customer, expires_at=now + timedelta(minutes=reservation_minutes),
+            promised_at=(now + timedelta(minutes=location.quick_delivery_minutes or 0)
+                         if data.fulfilment == "delivery" else None),
+            pickup_token=secrets.token_urlsafe(16) if data.fulfilment == "pickup" else None,
+            note=f"reserved at {location.code}",
+        )
+        (order_id,) = insert_orders(session, [new])
+        apply_movements(session, [
+            Movement(location.id, sku_id, "reserve", qty, now, document=f"order:{new.number}",
+                     reason="online order", actor=actor, delta_reserved=qty, affects_on_hand=False,
+                     idempotency_key=f"order:{new.number}:reserve:{sku_id}")
+            for sku_id, qty in sorted(wanted.items())
+        ])
+        order = session.get(Order, order_id)
+        assert order is not None
+        doc = order_document(session, order)
+        record_many(session, [NewEvent("order.created", "order", order.number, doc)])
+        return doc
+
+
+def _first_with_everything(
+    candidates: list[tuple[Location, float | None]], wanted: dict[int, int],
+    levels: dict[tuple[int, int], StockLevel],
+) -> tuple[tuple[Location, float | None] | None, list[tuple[int, int]]]:
+    first_short: list[tuple[int, int]] = []
+    for loc, km in candidates:
+        short = []
+        for sku_id, qty in wanted.items():
+            level = levels.get((loc.id, sku_id))
+            available = available_to_sell(level.on_hand, level.reserved, level.safety_stock) if level else 0
+            if available < qty:
+                short.append((sku_id, available))
+        if not short:
+            return (loc, km), []
+        if not first_short:
+            first_short = short
+    return None, first_short
+
+
+# -- the status machine ------------------------------------------------------------------------
+
+# action -> (statuses it may start from, status it leads to, fulfilment types it applies to)
+TRANSITIONS: dict[str, tuple[frozenset[str], str, frozenset[str]]] = {
+    "pay": (frozenset({"reserved"}), "paid", frozenset({"ship", "pickup", "delivery"})),
+    "start_picking": (frozenset({"paid"}), "picking", frozenset({"ship", "pickup", "delivery"})),
+    "mark_ready": (frozenset({"picking"}), "ready", frozenset({"pickup"})),
+    "send_out": (frozenset({"picking"}), "out_for_delivery", frozenset({"delivery"})),
+    "ship": (frozenset({"picking"}), "shipped", frozenset({"ship"})),
+    "complete": (frozenset({"ready", "out_for_delivery", "shipped"}), "completed",
+                 frozenset({"ship", "pickup", "delivery"})),
+    "cancel": (frozenset({"pending", "reserved", "paid", "picking", "ready"}), "cancelled",
+               frozenset({"ship", "pickup", "delivery"})),
+}
+# The goods leave the shelf (reservation consumed, on hand lowered) at these steps.
+FULFIL_ON = {("pickup", "complete"), ("delivery", "send_out"), ("ship", "ship")}
+STAFF_ACTIONS = {"start_picking", "mark_ready", "send_out", "ship", "complete"}
+
+
+class TransitionIn(BaseModel):
+    note: str = Field("", max_length=300)
+    amount: int | None = Field(None, description="pay: the amount paid, minor units")
+    payment_reference: str = Field("", max_length=120)
+    pickup_token: str | None = Field(None, description="complete a pickup: the token of the order QR")
+
+
+def _lines(session: Session, order: Order) -> list[tuple[int, int]]:
+    return [(sku_id, qty) for sku_id, qty in session.execute(
+        select(OrderLine.sku_id, OrderLine.quantity).where(OrderLine.order_id == order.id)
+        .order_by(OrderLine.sku_id))]
+
+
+def _move(session: Session, order: Order, kind: str, actor: str) -> None:
+    """Release or consume the order's reservation: one movement per line."""
+    lines = _lines(session, order)
+    now = utcnow()
+    apply_movements(session, [
+        Movement(order.location_id, sku_id, kind, -qty if kind == "fulfil" else qty, now,
+                 document=f"order:{order.number}", reason=f"online order {kind}", actor=actor,
+                 delta_reserved=-qty, affects_on_hand=(kind == "fulfil"),
+                 idempotency_key=f"order:{order.number}:{kind}:{sku_id}")
+        for sku_id, qty in lines
+    ])
+
+
+def _set_status(session: Session, order: Order, status: str, actor: str, note: str = "") -> None:
+    session.add(OrderTransition(order_id=order.id, from_status=order.status, to_status=status,
+                                actor=actor, note=note))
+    order.status = status
+    order.updated_at = utcnow()
+    order.version += 1
+
+
+def transition(session: Session, number: str, action: str, data: TransitionIn,
+               who: Principal) -> dict[str, Any]:
+    """Move an order one step, with the stock movements that step means."""
+    if action not in TRANSITIONS:
+        raise InvalidInput(f"unknown action {action!r}; one of {', '.join(sorted(TRANSITIONS))}")
+    sources, target, fulfilments = TRANSITIONS[action]
+    with transaction(session):
+        order = get_order(session, number, lock=True)
+        if order.channel != "online":
+            raise Conflict("till and kiosk sales are completed when made; they do not move")
+        if action in STAFF_ACTIONS or who.store_id is not None:
+            if who.role not in ("admin", "manager", "cashier") and action in STAFF_ACTIONS:
+                raise Forbidden("store staff move orders through picking and handover")
+            who.require_location(order.location_id)
+        if order.status == "expired":
+            raise Conflict("this order expired and its stock was released; place a new order",
+                           order_status=order.status)
+        if order.fulfilment not in fulfilments:
+            raise Conflict(f"'{action}' does not apply to a {order.fulfilment} order")
+        if order.status not in sources:
+            raise Conflict(f"a {order.status} order cannot {action.replace('_', ' ')}",
+                           order_status=order.status, allowed_from=sorted(sources))
+        if action == "pay":
+            if data.amount != order.total:
+                raise InvalidInput(
+                    f"the payment of {data.amount} does not match the order total {order.total}",
+                    total=order.total)
+            order.payment_reference = data.payment_reference
+            order.paid_at = utcnow()
+        if action == "complete" and order.fulfilment == "pickup" and (
+                not data.pickup_token or not secrets.compare_digest(data.pickup_token,
+                                                                    order.pickup_token or "")):
+            raise Forbidden("scan the shopper's order QR to hand the order over")
+        if action == "cancel":
+            _move(session, order, "release", who.key)
+        elif (order.fulfilment, action) in FULFIL_ON:
+            _move(session, order, "fulfil", who.key)
+        _set_status(session, order, target, who.key, data.note)
+        session.flush()
+        doc = order_document(session, order)
+        record_many(session, [NewEvent(f"order.{target}", "order", order.number, doc)])
+        return doc
+
+
+def expire_due(session: Session, *, now: datetime | None = None, sku_ids: list[int] | None = None,
+               limit: int = 200, actor: str = "expiry-worker") -> int:
+    """Expire reserved orders past their time and release their stock; returns how many.
+
+    Called by the worker, and lazily wherever an expired reservation would stand in the way
+    (a new order short of stock, an order being read or paid), so nothing depends on the
+    worker alone.
+    """
+    now = now or utcnow()
+    with transaction(session):
+        stmt = (select(Order).where(Order.status == "reserved", Order.expires_at < now)
+                .order_by(Order.id).limit(limit))
+        if sku_ids is not None:
+            stmt = stmt.where(Order.id.in_(
+                select(OrderLine.order_id).where(OrderLine.sku_id.in_(sku_ids))))
+        orders = list(session.execute(stmt).scalars())
+        if not orders:
+            return 0
+        # Lock every level these orders touch first (see apply_movements on lock order).
+        keys = sorted({(o.location_id, sku_id) for o in orders for sku_id, _ in _lines(session, o)})
+        load_levels(session, keys, lock=True)
+        events = []
+        for order in orders:
+            _move(session, order, "release", actor)
+            _set_status(session, order, "expired", actor, "not paid in time")
+            session.flush()
+            events.append(NewEvent("order.expired", "order", order.number,
+                                   order_document(session, order)))
+        record_many(session, events)
+        return len(orders)
+
+
+def read_order(session: Session, number: str, who: Principal) -> dict[str, Any]:
+    order = get_order(session, number)
+    who.require_location(order.location_id)
+    if order.status == "reserved" and order.expires_at and order.expires_at < utcnow():
+        expire_due(session, sku_ids=[sku_id for sku_id, _ in _lines(session, order)],
+                   actor="lazy-expiry")
+        order = get_order(session, number)
+    return order_document(session, order)
+
+
+def order_queue(session: Session, location_code: str, who: Principal) -> list[dict[str, Any]]:
+    """A store's pick list: paid, picking and ready orders, most urgent first."""
+    location = get_location(session, location_code)
+    who.require_location(location.id)
+    orders = session.execute(
+        select(Order).where(Order.location_id == location.id, Order.channel == "online",
+                            Order.status.in_(["paid", "picking", "ready", "out_for_delivery"]))
+        .order_by(Order.promised_at.is_(None), Order.promised_at, Order.created_at)
+    ).scalars().all()
+    now = utcnow()
+    result = []
+    for order in orders:
+        doc = order_document(session, order)
+        doc["minutes_left"] = (round((order.promised_at - now).total_seconds() / 60)
+                               if order.promised_at else None)
+        result.append(doc)
+    return result
