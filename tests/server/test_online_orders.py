@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from store_server.db import transaction, utcnow
 from store_server.inventory.service import verify
@@ -50,11 +50,13 @@ def test_pickup_order_reserves_then_handover_consumes_the_reservation(chain: Cha
     assert (level["on_hand"], level["reserved"], level["available"]) == (20, 2, 18)
     number = order["number"]
     admin, staff = chain.api("admin"), chain.api("manager.madrid")
-    assert admin.post(f"/orders/{number}/pay", json={"amount": 9998, "payment_reference": "T1"}).json["status"] == "paid"
+    paid = admin.post(f"/orders/{number}/pay", json={"amount": 9998, "payment_reference": "T1"})
+    assert paid.json["status"] == "paid"
     assert staff.post(f"/orders/{number}/start_picking", json={}).json["status"] == "picking"
     assert staff.post(f"/orders/{number}/mark_ready", json={}).json["status"] == "ready"
     assert staff.post(f"/orders/{number}/complete", json={}).status_code == 403  # no QR scanned
-    token = chain.session.get(Order, chain.session.query(Order.id).filter_by(number=number).scalar()).pickup_token
+    chain.session.rollback()
+    token = chain.session.execute(select(Order.pickup_token).where(Order.number == number)).scalar_one()
     done = staff.post(f"/orders/{number}/complete", json={"pickup_token": token})
     assert done.json["status"] == "completed"
     level = _stock(chain, "MAD-XANADU", "EARBUDS")
