@@ -102,10 +102,13 @@ def get_sku(session: Session, code: str) -> Sku:
     return sku
 
 
+_SKUS_BY_CODE = select(Sku.code, Sku.id).where(Sku.code.in_(bindparam("codes", expanding=True)))
+
+
 def skus_by_code(session: Session, codes: Iterable[str]) -> dict[str, int]:
     """Map SKU codes to ids, raising one error that names every unknown code."""
     wanted = set(codes)
-    found = dict(session.execute(select(Sku.code, Sku.id).where(Sku.code.in_(wanted))).all())
+    found = dict(session.connection().execute(_SKUS_BY_CODE, {"codes": sorted(wanted)}).all())
     missing = sorted(wanted - found.keys())
     if missing:
         raise InvalidInput(f"unknown SKU(s): {', '.join(missing)}", unknown_skus=missing)
@@ -349,6 +352,17 @@ def create_price_list(session: Session, data: PriceListIn) -> dict[str, Any]:
         return out
 
 
+_PRICE_WINDOWS = (
+    select(Price.sku_id, Price.amount, Price.valid_from, Price.valid_to)
+    .where(
+        Price.price_list_id == bindparam("price_list_id"),
+        Price.sku_id.in_(bindparam("sku_ids", expanding=True)),
+        or_(Price.valid_to.is_(None), Price.valid_to > bindparam("now", type_=UTCDateTime())),
+    )
+    .order_by(Price.sku_id, Price.valid_from)
+)
+
+
 def price_windows(
     session: Session, price_list_id: int, sku_ids: list[int], at: datetime | None = None
 ) -> dict[int, list[dict[str, Any]]]:
@@ -358,13 +372,7 @@ def price_windows(
     if not sku_ids:
         return windows
     for sku_id, amount, valid_from, valid_to in session.connection().execute(
-        select(Price.sku_id, Price.amount, Price.valid_from, Price.valid_to)
-        .where(
-            Price.price_list_id == price_list_id,
-            Price.sku_id.in_(sku_ids),
-            or_(Price.valid_to.is_(None), Price.valid_to > now),
-        )
-        .order_by(Price.sku_id, Price.valid_from)
+        _PRICE_WINDOWS, {"price_list_id": price_list_id, "sku_ids": list(sku_ids), "now": now}
     ):
         windows[sku_id].append({
             "amount": amount,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from store_server.db import utcnow
@@ -28,15 +28,20 @@ class NewEvent:
     location_id: int | None = None
 
 
+_COUNTER = EventCounter.__table__
+# Built once and run through the Core connection: every write transaction runs it.
+_ALLOCATE = (
+    update(_COUNTER)
+    .where(_COUNTER.c.id == 1)
+    .values(last_seq=_COUNTER.c.last_seq + bindparam("count"))
+    .returning(_COUNTER.c.last_seq)
+)
+_INSERT_EVENTS = Event.__table__.insert()
+
+
 def _allocate(session: Session, count: int) -> int:
     """Reserve ``count`` sequence numbers; returns the last one."""
-    last = session.execute(
-        update(EventCounter)
-        .where(EventCounter.id == 1)
-        .values(last_seq=EventCounter.last_seq + count)
-        .returning(EventCounter.last_seq)
-    ).scalar_one()
-    return int(last)
+    return int(session.connection().execute(_ALLOCATE, {"count": count}).scalar_one())
 
 
 def record_many(session: Session, events: list[NewEvent]) -> list[int]:
@@ -61,7 +66,7 @@ def record_many(session: Session, events: list[NewEvent]) -> list[int]:
         }
         for i, e in enumerate(events)
     ]
-    session.execute(insert(Event), rows)
+    session.connection().execute(_INSERT_EVENTS, rows)
     return [r["seq"] for r in rows]
 
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -74,25 +74,22 @@ def _lock_levels(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[in
     keys = sorted(set(keys))
     if not keys:
         return {}
-    existing = load_levels(session, keys, lock=False)
-    missing = [k for k in keys if k not in existing]
-    if missing:
-        now = utcnow()
-        rows = [{"location_id": loc, "sku_id": sku, "on_hand": 0, "reserved": 0,
-                 "safety_stock": 0, "needs_count": False, "updated_at": now} for loc, sku in missing]
-        if is_postgres(session):
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
+    levels = load_levels(session, keys, lock=True)
+    missing = [k for k in keys if k not in levels]
+    if not missing:  # the usual case: one statement
+        return levels
+    now = utcnow()
+    rows = [{"location_id": loc, "sku_id": sku, "on_hand": 0, "reserved": 0,
+             "safety_stock": 0, "needs_count": False, "updated_at": now} for loc, sku in missing]
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            stmt = pg_insert(StockLevel).on_conflict_do_nothing(
-                index_elements=["location_id", "sku_id"]
-            )
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        stmt = pg_insert(StockLevel).on_conflict_do_nothing(index_elements=["location_id", "sku_id"])
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-            stmt = sqlite_insert(StockLevel).on_conflict_do_nothing(
-                index_elements=["location_id", "sku_id"]
-            )
-        session.execute(stmt, rows)
+        stmt = sqlite_insert(StockLevel).on_conflict_do_nothing(index_elements=["location_id", "sku_id"])
+    session.execute(stmt, rows)
     return load_levels(session, keys, lock=True)
 
 
@@ -117,16 +114,21 @@ def load_levels(
     return {k: v for k, v in levels.items() if k in wanted}
 
 
-def apply_movements(session: Session, movements: list[Movement]) -> list[StockLevel]:
+def apply_movements(session: Session, movements: list[Movement],
+                    events: list[NewEvent] | None = None,
+                    locked: dict[tuple[int, int], StockLevel] | None = None) -> list[StockLevel]:
     """Append movements and move their levels by the same deltas; the one ledger writer.
 
-    It ends by writing events, which locks the event counter until commit. A use case that
+    It ends by writing events (or handing them to the caller through ``events``), which
+    locks the event counter until commit. A use case that
     calls it twice must have locked every level of the second call before the first (see
     ``dispatch_transfer``), so that no transaction waits for a level while holding the counter.
     """
     if not movements:
         return []
-    levels = _lock_levels(session, [(m.location_id, m.sku_id) for m in movements])
+    keys = [(m.location_id, m.sku_id) for m in movements]
+    # A caller that already holds the row locks (see orders.place_order) passes the levels.
+    levels = locked if locked is not None and all(k in locked for k in keys) else _lock_levels(session, keys)
     now = utcnow()
     rows = []
     for m in movements:
@@ -171,17 +173,23 @@ def apply_movements(session: Session, movements: list[Movement]) -> list[StockLe
         ) from exc
     session.flush()
     touched = sorted({(m.location_id, m.sku_id) for m in movements})
-    record_many(session, stock_events(session, [levels[k] for k in touched]))
+    changed = stock_events(session, [levels[k] for k in touched])
+    if events is None:
+        record_many(session, changed)
+    else:  # the caller records them with its own events, in one write
+        events.extend(changed)
     return [levels[k] for k in touched]
 
 
+_SKU_CODES = select(Sku.id, Sku.code).where(Sku.id.in_(bindparam("ids", expanding=True)))
+_LOCATION_CODES = select(Location.id, Location.code).where(Location.id.in_(bindparam("ids", expanding=True)))
+
+
 def stock_events(session: Session, levels: list[StockLevel]) -> list[NewEvent]:
-    codes = dict(session.execute(
-        select(Sku.id, Sku.code).where(Sku.id.in_({lvl.sku_id for lvl in levels}))
-    ).all())
-    locations = dict(session.execute(
-        select(Location.id, Location.code).where(Location.id.in_({lvl.location_id for lvl in levels}))
-    ).all())
+    conn = session.connection()
+    codes = dict(conn.execute(_SKU_CODES, {"ids": sorted({lvl.sku_id for lvl in levels})}).all())
+    locations = dict(conn.execute(
+        _LOCATION_CODES, {"ids": sorted({lvl.location_id for lvl in levels})}).all())
     return [
         NewEvent("stock.changed", "stock", f"{locations[lvl.location_id]}:{codes[lvl.sku_id]}",
                  level_document(lvl, locations[lvl.location_id], codes[lvl.sku_id]),

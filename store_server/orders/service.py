@@ -35,7 +35,13 @@ from store_server.locations.models import Location
 from store_server.locations.service import get_location
 from store_server.orders.availability import covering_stores
 from store_server.orders.models import Order, OrderLine, OrderTransition
-from store_server.orders.records import NewOrder, get_order, insert_orders, order_document
+from store_server.orders.records import (
+    NewOrder,
+    get_order,
+    insert_orders,
+    new_order_document,
+    order_document,
+)
 from store_server.validation import Quantity
 
 
@@ -125,10 +131,22 @@ def _unit_prices(session: Session, location: Location, sku_ids: dict[str, int]) 
 def place_order(session: Session, data: OnlineOrderIn, actor: str,
                 reservation_minutes: int) -> dict[str, Any]:
     """Create an online order and reserve its stock at one location, all lines or none."""
+    # Reads first, outside the write transaction: on SQLite the write lock is held from
+    # BEGIN IMMEDIATE to commit, so everything that does not need it stays out of it.
+    ids = skus_by_code(session, [line.sku for line in data.lines])
+    candidates = _candidates(session, data)
+    wanted = {ids[line.sku]: line.quantity for line in data.lines}
+    kinds = {sku_id: (tax_class, sold_by) for sku_id, tax_class, sold_by in session.connection().execute(
+        select(Sku.id, Sku.tax_class, Sku.sold_by).where(Sku.id.in_(list(wanted))))}
+    price_cache: dict[int | None, dict[str, Money]] = {}
+
+    def prices_at(location: Location) -> dict[str, Money]:
+        if location.price_list_id not in price_cache:
+            price_cache[location.price_list_id] = _unit_prices(session, location, ids)
+        return price_cache[location.price_list_id]
+
+    prices_at(candidates[0][0])  # the usual choice, priced before the lock
     with transaction(session):
-        ids = skus_by_code(session, [line.sku for line in data.lines])
-        candidates = _candidates(session, data)
-        wanted = {ids[line.sku]: line.quantity for line in data.lines}
         keys = sorted((loc.id, sku_id) for loc, _ in candidates for sku_id in wanted)
         levels = load_levels(session, keys, lock=True)  # one ordered lock for all candidates
         chosen, short = _first_with_everything(candidates, wanted, levels)
@@ -145,13 +163,11 @@ def place_order(session: Session, data: OnlineOrderIn, actor: str,
                        for sku_id, available in short],
             )
         location, km = chosen
-        sku_rows = dict(session.execute(
-            select(Sku.id, Sku).where(Sku.id.in_(list(wanted)))).all())
-        prices = _unit_prices(session, location, ids)
+        prices = prices_at(location)
         try:
             priced = price_order(
-                [LineInput(line.sku, line.quantity, prices[line.sku], sku_rows[ids[line.sku]].tax_class,
-                           sku_rows[ids[line.sku]].sold_by) for line in data.lines],
+                [LineInput(line.sku, line.quantity, prices[line.sku], *kinds[ids[line.sku]])
+                 for line in data.lines],
                 regime_for(location.country), location.currency)
         except PricingError as exc:
             raise InvalidInput(str(exc)) from exc
@@ -169,17 +185,17 @@ def place_order(session: Session, data: OnlineOrderIn, actor: str,
             pickup_token=secrets.token_urlsafe(16) if data.fulfilment == "pickup" else None,
             note=f"reserved at {location.code}",
         )
-        (order_id,) = insert_orders(session, [new])
+        insert_orders(session, [new])
+        events: list[NewEvent] = []
         apply_movements(session, [
             Movement(location.id, sku_id, "reserve", qty, now, document=f"order:{new.number}",
                      reason="online order", actor=actor, delta_reserved=qty, affects_on_hand=False,
                      idempotency_key=f"order:{new.number}:reserve:{sku_id}")
             for sku_id, qty in sorted(wanted.items())
-        ])
-        order = session.get(Order, order_id)
-        assert order is not None
-        doc = order_document(session, order)
-        record_many(session, [NewEvent("order.created", "order", order.number, doc)])
+        ], events, locked=levels)
+        doc = new_order_document(new, location.code)
+        events.append(NewEvent("order.created", "order", new.number, doc))
+        record_many(session, events)
         return doc
 
 

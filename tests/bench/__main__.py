@@ -11,7 +11,7 @@ os.environ.setdefault("PLAZA_ARGON2_PROFILE", "RFC_9106_LOW_MEMORY")
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench")
-    parser.add_argument("which", nargs="?", default="catalogue", choices=["catalogue"])
+    parser.add_argument("which", nargs="?", default="catalogue", choices=["catalogue", "orders", "sales"])
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--skus", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=16)
@@ -19,10 +19,18 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}")
+    if args.which == "orders":
+        from tests.bench import orders
+
+        orders.run(args.databases.split(","), min(args.skus, 20_000), args.seconds)
     if args.which == "catalogue":
         from tests.bench import catalogue
 
         catalogue.run(args.databases.split(","), args.skus, args.clients, args.seconds)
+    elif args.which == "sales":
+        from tests.bench import sales
+
+        sales.run(args.databases.split(","), args.seconds)
 
 
 if __name__ == "__main__":

@@ -144,24 +144,39 @@ class LoadResult:
                 f"  errors {self.errors}  ({self.requests} requests, {self.tool})")
 
 
-def load(base: str, paths: list[str], token: str, clients: int, seconds: float) -> LoadResult:
+def load(base: str, paths: list[str], token: str, clients: int, seconds: float,
+         bodies: list[str] | None = None) -> LoadResult:
+    """GET ``paths`` (or POST ``bodies`` to ``paths[0]``) from ``clients`` connections."""
     if shutil.which("wrk"):
-        return _wrk(base, paths, token, clients, seconds)
-    return _python_load(base, paths, token, clients, seconds)
+        return _wrk(base, paths, token, clients, seconds, bodies)
+    return _python_load(base, paths, token, clients, seconds, bodies)
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def _wrk(base: str, paths: list[str], token: str, clients: int, seconds: float) -> LoadResult:
+def _wrk(base: str, paths: list[str], token: str, clients: int, seconds: float,
+         bodies: list[str] | None) -> LoadResult:
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
-    sample = random.Random(1).sample(paths, min(len(paths), 5000))
-    script.write_text(
-        "local paths = {" + ",".join(json.dumps(p) for p in sample) + "}\n"
-        "local i = 0\n"
-        "request = function()\n  i = i % #paths + 1\n"
-        f'  return wrk.format("GET", paths[i], {{["Authorization"] = "Bearer {token}"}})\nend\n'
-    )
+    headers = f'{{["Authorization"] = "Bearer {token}", ["Content-Type"] = "application/json"}}'
+    if bodies:
+        # Each wrk thread starts at its own offset so two threads never send the same body.
+        script.write_text(
+            "local bodies = {" + ",".join(json.dumps(b) for b in bodies) + "}\n"
+            "local i = 0\n"
+            "setup = function(thread) thread:set('offset', math.random(#bodies)) end\n"
+            "request = function()\n  i = i + 1\n"
+            "  local n = (i + (offset or 0)) % #bodies + 1\n"
+            f'  return wrk.format("POST", {json.dumps(paths[0])}, {headers}, bodies[n])\nend\n'
+        )
+    else:
+        sample = random.Random(1).sample(paths, min(len(paths), 5000))
+        script.write_text(
+            "local paths = {" + ",".join(json.dumps(p) for p in sample) + "}\n"
+            "local i = 0\n"
+            "request = function()\n  i = i % #paths + 1\n"
+            f'  return wrk.format("GET", paths[i], {headers})\nend\n'
+        )
     out = subprocess.run(
         ["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{int(seconds)}s",
          "--latency", "-s", str(script), base], capture_output=True, text=True, check=True).stdout
@@ -177,7 +192,8 @@ def _wrk(base: str, paths: list[str], token: str, clients: int, seconds: float) 
                       latency("50"), latency("99"), "wrk")
 
 
-def _python_load(base: str, paths: list[str], token: str, clients: int, seconds: float) -> LoadResult:
+def _python_load(base: str, paths: list[str], token: str, clients: int, seconds: float,
+                 bodies: list[str] | None) -> LoadResult:
     host, port = base.removeprefix("http://").split(":")
     latencies: list[float] = []
     errors = 0
@@ -192,10 +208,14 @@ def _python_load(base: str, paths: list[str], token: str, clients: int, seconds:
         while time.monotonic() < stop:
             t = time.perf_counter()
             try:
-                conn.request("GET", rng.choice(paths), headers={"Authorization": f"Bearer {token}"})
+                headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+                if bodies:
+                    conn.request("POST", paths[0], body=rng.choice(bodies), headers=headers)
+                else:
+                    conn.request("GET", rng.choice(paths), headers=headers)
                 response = conn.getresponse()
                 response.read()
-                bad += response.status != 200
+                bad += response.status >= 300
             except OSError:
                 bad += 1
                 conn = HTTPConnection(host, int(port), timeout=10)
@@ -211,6 +231,10 @@ def _python_load(base: str, paths: list[str], token: str, clients: int, seconds:
         t.join()
     q = statistics.quantiles(latencies, n=100)
     return LoadResult(len(latencies), seconds, errors, q[49], q[98], "python client")
+
+
+def admin_token(setup: Setup) -> str:
+    return setup.admin_token
 
 
 def get_json(base: str, path: str, token: str) -> Any:

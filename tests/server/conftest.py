@@ -38,7 +38,7 @@ def live_server(app: Flask, tmp_path: Path) -> Iterator[str]:
         try:
             if requests.get(base + "/healthz", timeout=1).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         if time.monotonic() > deadline or process.poll() is not None:
             process.kill()

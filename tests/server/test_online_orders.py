@@ -203,3 +203,10 @@ def test_concurrent_orders_for_the_last_units_never_oversell(chain: Chain) -> No
     level = _stock(chain, "MAD-XANADU", "PHONE-128-BLK")
     assert (level["reserved"], level["available"]) == (10, 0)
     assert verify(chain.session) == []
+
+
+def test_the_document_of_a_new_order_matches_what_is_read_back(chain: Chain) -> None:
+    created = _order(chain, fulfilment="delivery", address=NEAR_JINQIAO, customer={"name": "王芳"},
+                     lines=[{"sku": "SALMON", "quantity": 450}, {"sku": "TEA", "quantity": 2}]).json
+    read = chain.api("admin").get(f"/orders/{created['number']}").json
+    assert created == read

@@ -1,0 +1,424 @@
+"""Till and kiosk sales reaching the server: every sale lands exactly once (invariant 3).
+
+A device pushes its completed sales in batches, each sale carrying the UUID the till gave it
+when it was made. That UUID is the idempotency key: a sale already recorded with the same
+content is answered "duplicate" with its order number, however late the retry; the same UUID
+with other content is refused. The till never refuses a sale for stock (invariant 2) and
+neither do we: stock may go negative, and the ledger flags the level for a count.
+
+A till that was offline for a day sends hundreds of sales at once, so a batch is one
+transaction and set-based: one query for the UUIDs we know, bulk inserts of the orders, one
+ledger call for every line of every accepted sale, and events written last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID
+
+import orjson
+from pydantic import AwareDatetime, BaseModel, Field, SkipValidation, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from retail.money import Money
+from retail.pricing import DiscountInput, LineInput, PricedOrder, PricingError, price_order
+from retail.tax import TaxRegime, regime_for
+from store_server.api.auth import Principal
+from store_server.catalog.models import Sku
+from store_server.db import transaction, utcnow
+from store_server.errors import Conflict, Forbidden
+from store_server.events.service import NewEvent, record_many
+from store_server.inventory.service import CLOCK_SKEW, Movement, apply_movements
+from store_server.locations.models import Location
+from store_server.orders.models import Order
+from store_server.orders.records import NewOrder, TenderIn, insert_orders, new_order_number
+from store_server.validation import CurrencyCode, Quantity
+
+log = logging.getLogger(__name__)
+
+MAX_SALES_PER_BATCH = 500
+# Below this, a gap between the device's clock and ours is transit time, not a wrong clock.
+CLOCK_TOLERANCE = timedelta(minutes=1)
+# PostgreSQL: a batch that lost the race for a UUID is re-run and then finds it recorded.
+ATTEMPTS = 5
+# Deadlock and serialisation failures: PostgreSQL rolled the loser back; running it again is safe.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+class SaleLineIn(BaseModel):
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: Quantity
+    unit_price: int = Field(
+        ge=0, le=10**12,
+        description="as sold, minor units per piece (per kg when weighed); an offline till may "
+                    "hold an older price, and what the shopper paid is the truth")
+
+
+class SaleDiscountIn(BaseModel):
+    amount: int = Field(ge=0, le=10**12)
+    reason: str = Field(min_length=1, max_length=200, description="as printed on the receipt")
+    line: int | None = Field(None, ge=0, description="index of its line; none for the whole sale")
+    code: str = Field("", max_length=80, description="the promotion or coupon it came from")
+
+
+class SaleTenderIn(BaseModel):
+    kind: Literal["cash", "alipay_qr", "alipay_code", "card", "points"]
+    amount: int = Field(gt=0, le=10**12, description="what this tender pays of the total")
+    tendered: int | None = Field(
+        None, gt=0, description="cash only: what the shopper handed over; change = tendered - amount")
+    reference: str = Field("", max_length=120, description="gateway trade number, approval code")
+
+
+class SaleIn(BaseModel):
+    uuid: UUID = Field(description="made by the device with the sale; the key that lands it once")
+    occurred_at: AwareDatetime = Field(description="the device's clock when the sale completed")
+    store: str | None = Field(None, description="the store the device believes it sells in")
+    currency: CurrencyCode | None = None
+    cashier: str = Field("", max_length=80)
+    lines: list[SaleLineIn] = Field(min_length=1, max_length=1000)
+    discounts: list[SaleDiscountIn] = Field(default_factory=list, max_length=200)
+    tenders: list[SaleTenderIn] = Field(default_factory=list, max_length=20)
+    tax_total: int | None = Field(None, description="checked against the server's tax if given")
+    total: int = Field(ge=0, description="what the shopper paid, minor units")
+
+
+class SalesBatchIn(BaseModel):
+    sent_at: AwareDatetime | None = Field(
+        None, description="the device's clock as it sends this batch (set it afresh on every "
+                          "retry): sale times from a till whose clock is wrong are corrected by "
+                          "the difference")
+    # Each sale is validated on its own in ingest_sales, so a malformed sale is answered
+    # "rejected" while the rest land; failing the batch would wedge the till's outbox behind
+    # it. SkipValidation keeps SaleIn as the documented schema.
+    sales: list[SkipValidation[SaleIn]] = Field(min_length=1, max_length=MAX_SALES_PER_BATCH)
+
+
+class SaleResultOut(BaseModel):
+    index: int
+    uuid: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    order: str | None = Field(None, description="order number (accepted, duplicate)")
+    code: str | None = Field(None, description="why rejected: invalid, unknown-sku, wrong-store, "
+                                                "wrong-currency, future-time, totals-mismatch, "
+                                                "bad-tenders, uuid-reused")
+    reason: str | None = None
+
+
+class SalesBatchOut(BaseModel):
+    results: list[SaleResultOut]
+    accepted: int
+    duplicates: int
+    rejected: int
+
+
+@dataclass(slots=True)
+class _Sale:
+    """One sale of the batch on its way through the checks."""
+
+    index: int
+    raw: Any
+    uuid: str | None = None
+    content_hash: str = ""
+    sale: SaleIn | None = None
+    occurred_at: datetime | None = None  # corrected for the device's clock
+    priced: PricedOrder | None = None
+    tenders: list[TenderIn] | None = None
+    document: dict[str, Any] | None = None  # for the order.created event, less its number
+    number: str = ""
+    code: str = ""  # set when rejected
+    reason: str = ""
+
+    def reject(self, code: str, reason: str) -> None:
+        self.code, self.reason = code, reason
+
+
+@dataclass(frozen=True, slots=True)
+class _SkuFacts:
+    id: int
+    sold_by: str
+    tax_class: str
+
+
+def ingest_sales(session: Session, device: Principal, batch: SalesBatchIn) -> dict[str, Any]:
+    """Record a device's completed sales; answer each one accepted, duplicate or rejected.
+
+    Checks that need no lock (shape, SKUs, prices, tenders) run before the write transaction
+    so that SQLite's single writer is held only for the UUID lookup and the inserts.
+    """
+    if device.kind != "device" or device.store_id is None:
+        raise Forbidden("sales are pushed by a till or kiosk paired with a store")
+    location = session.get(Location, device.store_id)
+    assert location is not None, "a paired device always has its store"
+    now = utcnow()
+    offset = timedelta(0)
+    if batch.sent_at is not None and abs(now - batch.sent_at) > CLOCK_TOLERANCE:
+        offset = now - batch.sent_at
+    channel = "kiosk" if device.role == "kiosk" else "pos"
+    sales = [_read(i, raw) for i, raw in enumerate(batch.sales)]
+    skus = _sku_facts(session, {line.sku for s in sales if s.sale for line in s.sale.lines})
+    regime = regime_for(location.country)
+    # The device in the number keeps numbers from colliding across a chain's tills.
+    prefix = f"{'K' if channel == 'kiosk' else 'S'}{device.id}"
+    for s in sales:
+        if s.sale is not None and not s.code:
+            _check(s, location, skus, regime, channel, now, offset)
+            if not s.code:
+                s.document = _sale_document(s, location, device, channel)
+    for attempt in range(ATTEMPTS):
+        for s in sales:
+            # Fresh on every attempt: a clash on a number is one more reason to retry.
+            s.number = new_order_number(prefix) if s.document else ""
+        try:
+            with transaction(session):
+                return _record(session, device, location, channel, sales, skus)
+        except DBAPIError as exc:
+            # Lost a race for a UUID (or, rarely, an order number) to a concurrent batch;
+            # the re-run sees the winner's rows and answers those sales "duplicate".
+            retry = isinstance(exc, IntegrityError) or (
+                getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES)
+            if not retry:
+                raise
+            log.info("sales batch from %s lost a race (%s); running it again",
+                     device.key, type(exc.orig).__name__)
+            if attempt == ATTEMPTS - 1:
+                raise Conflict("the same sales are being recorded by another request; "
+                               "send the batch again in a moment") from exc
+    raise AssertionError("unreachable")
+
+
+def _read(index: int, raw: Any) -> _Sale:
+    s = _Sale(index, raw)
+    if not isinstance(raw, dict):
+        s.reject("invalid", "a sale must be a JSON object")
+        return s
+    s.uuid = _uuid_of(raw)
+    # The content as sent, keys sorted: a resend of this sale, days later, hashes the same.
+    canonical = {**raw, "uuid": s.uuid} if s.uuid else raw
+    s.content_hash = hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    try:
+        s.sale = SaleIn.model_validate(raw)
+        s.uuid = str(s.sale.uuid)
+    except ValidationError as exc:
+        s.reject("invalid", "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'sale'}: {err['msg']}"
+            for err in exc.errors(include_url=False)))
+    return s
+
+
+def _sku_facts(session: Session, codes: set[str]) -> dict[str, _SkuFacts]:
+    if not codes:
+        return {}
+    rows = session.execute(
+        select(Sku.code, Sku.id, Sku.sold_by, Sku.tax_class).where(Sku.code.in_(codes)))
+    return {code: _SkuFacts(sku_id, sold_by, tax_class) for code, sku_id, sold_by, tax_class in rows}
+
+
+def _check(s: _Sale, location: Location, skus: dict[str, _SkuFacts], regime: TaxRegime,
+           channel: str, now: datetime, offset: timedelta) -> None:
+    """Reject the sale with a reason, or leave it priced and ready to record."""
+    sale = s.sale
+    assert sale is not None
+    currency = location.currency
+    if sale.store is not None and sale.store != location.code:
+        return s.reject("wrong-store", f"the sale says it was made at {sale.store}, but this "
+                                       f"device is paired with {location.code}; re-pair it with "
+                                       "the store it sells in")
+    if sale.currency is not None and sale.currency != currency:
+        return s.reject("wrong-currency", f"{location.code} sells in {currency}, the sale is in "
+                                          f"{sale.currency}")
+    s.occurred_at = sale.occurred_at + offset
+    if s.occurred_at > now + CLOCK_SKEW:
+        return s.reject("future-time", "occurred_at is in the future; set the device's clock, or "
+                                       "send sent_at with the batch so we can correct it")
+    unknown = sorted({line.sku for line in sale.lines} - skus.keys())
+    if unknown:
+        return s.reject("unknown-sku", f"unknown SKU(s): {', '.join(unknown)}; sync the catalogue, "
+                                       "or ask the office to add the item")
+    try:
+        s.priced = price_order(
+            [LineInput(line.sku, line.quantity, Money(line.unit_price, currency),
+                       skus[line.sku].tax_class, skus[line.sku].sold_by) for line in sale.lines],
+            regime, currency,
+            [DiscountInput(Money(d.amount, currency), d.reason, d.line, d.code)
+             for d in sale.discounts])
+    except (PricingError, KeyError) as exc:
+        return s.reject("invalid", str(exc).strip("'\""))
+    if s.priced.total.amount != sale.total:
+        return s.reject("totals-mismatch", f"the lines and discounts come to {s.priced.total.amount}"
+                                           f", the sale says {sale.total} ({currency} minor units)")
+    if sale.tax_total is not None and s.priced.tax_total.amount != sale.tax_total:
+        return s.reject("totals-mismatch", f"the tax comes to {s.priced.tax_total.amount}, the sale "
+                                           f"says {sale.tax_total} ({currency} minor units)")
+    problem = _check_tenders(s, sale, channel)
+    if problem:
+        s.reject("bad-tenders", problem)
+
+
+def _check_tenders(s: _Sale, sale: SaleIn, channel: str) -> str:
+    tenders = []
+    for t in sale.tenders:
+        if t.kind == "cash" and channel == "kiosk":
+            return "a kiosk takes no cash"
+        if t.tendered is not None:
+            if t.kind != "cash":
+                return f"only cash is handed over with change; {t.kind} pays its exact amount"
+            if t.tendered < t.amount:
+                return f"cash handed over ({t.tendered}) is less than the {t.amount} it pays"
+        change = t.tendered - t.amount if t.tendered is not None else 0
+        tenders.append(TenderIn(t.kind, t.amount, t.tendered, change, t.reference))
+    paid = sum(t.amount for t in tenders)
+    if paid != sale.total:
+        return f"the tenders pay {paid} of a total of {sale.total} (minor units)"
+    s.tenders = tenders
+    return ""
+
+
+def _record(session: Session, device: Principal, location: Location, channel: str,
+            sales: list[_Sale], skus: dict[str, _SkuFacts]) -> dict[str, Any]:
+    """Inside the write transaction: classify against the recorded UUIDs, then write.
+
+    Verdicts live in this call only, so a re-run after a lost race starts from the checks.
+    """
+    uuids = {s.uuid for s in sales if s.uuid}
+    known = {
+        uuid: (content_hash, number, location_id)
+        for uuid, content_hash, number, location_id in session.execute(
+            select(Order.client_uuid, Order.content_hash, Order.number, Order.location_id)
+            .where(Order.client_uuid.in_(uuids)))
+    } if uuids else {}
+    first: dict[str, _Sale] = {}
+    verdicts: dict[int, dict[str, Any]] = {}
+    accepted: list[_Sale] = []
+    for s in sales:
+        if s.uuid is None or (s.code and s.uuid not in known and s.uuid not in first):
+            verdict = {"status": "rejected", "code": s.code, "reason": s.reason}
+            if s.uuid:
+                first[s.uuid] = s
+        elif s.uuid in known:
+            # Recorded before: a resend is answered from the record, even if the catalogue
+            # or the checks have changed since.
+            content_hash, number, location_id = known[s.uuid]
+            if location_id != location.id:
+                verdict = _rejected("wrong-store", "this UUID belongs to a sale recorded at "
+                                                   "another store")
+            elif content_hash != s.content_hash:
+                verdict = _rejected("uuid-reused", "a different sale was recorded with this UUID; "
+                                                   "give each sale its own UUID")
+            else:
+                verdict = {"status": "duplicate", "order": number}
+        elif s.uuid in first:
+            earlier = verdicts[first[s.uuid].index]
+            if first[s.uuid].content_hash != s.content_hash:
+                verdict = _rejected("uuid-reused", "this batch holds two different sales with "
+                                                   "this UUID")
+            elif earlier["status"] == "accepted":
+                verdict = {"status": "duplicate", "of": first[s.uuid].index}
+            else:
+                verdict = dict(earlier)
+        else:
+            first[s.uuid] = s
+            verdict = {"status": "accepted"}
+            accepted.append(s)
+        verdicts[s.index] = verdict
+    # Sorted by UUID: concurrent batches on PostgreSQL then wait on each other's unique index
+    # entries in one order and cannot deadlock.
+    accepted.sort(key=lambda s: s.uuid or "")
+    if accepted:
+        numbers = _write(session, device, location, channel, accepted, skus)
+        for s in accepted:
+            verdicts[s.index]["order"] = numbers[s.index]
+    results = []
+    for s in sales:
+        verdict = verdicts[s.index]
+        if "of" in verdict:
+            verdict["order"] = verdicts[verdict.pop("of")]["order"]
+        results.append({"index": s.index, "uuid": s.uuid or _raw_uuid(s.raw), **verdict})
+    counts = {k: sum(1 for r in results if r["status"] == k)
+              for k in ("accepted", "duplicate", "rejected")}
+    return {"results": results, "accepted": counts["accepted"], "duplicates": counts["duplicate"],
+            "rejected": counts["rejected"]}
+
+
+def _rejected(code: str, reason: str) -> dict[str, Any]:
+    return {"status": "rejected", "code": code, "reason": reason}
+
+
+def _write(session: Session, device: Principal, location: Location, channel: str,
+           accepted: list[_Sale], skus: dict[str, _SkuFacts]) -> dict[int, str]:
+    """Orders, stock movements and events for the accepted sales; their numbers by index."""
+    numbers = {s.index: s.number for s in accepted}
+    orders = []
+    for s in accepted:
+        assert s.sale is not None and s.priced is not None and s.occurred_at is not None
+        orders.append(NewOrder(
+            channel=channel, fulfilment="in_store", status="completed", location_id=location.id,
+            priced=s.priced, sku_ids={code: skus[code].id for code in {ln.sku for ln in s.sale.lines}},
+            occurred_at=s.occurred_at, actor=device.key, number=numbers[s.index],
+            client_uuid=s.uuid, content_hash=s.content_hash, device_id=device.id,
+            cashier=s.sale.cashier, tenders=s.tenders or [], note=f"sold at {device.name}"))
+    insert_orders(session, orders)
+    movements = []
+    for s in accepted:
+        assert s.sale is not None and s.occurred_at is not None
+        note = ""
+        if s.occurred_at != s.sale.occurred_at:
+            note = f"device clock said {s.sale.occurred_at.isoformat()}"
+        movements += [
+            Movement(location.id, skus[line.sku].id, "sale", -line.quantity, s.occurred_at,
+                     document=f"sale:{s.uuid}", reason=f"{channel} sale {numbers[s.index]}",
+                     actor=device.key, idempotency_key=f"sale:{s.uuid}:{no}", note=note)
+            for no, line in enumerate(s.sale.lines)
+        ]
+    # Locks every level the batch touches (in key order) and writes the stock events; ours
+    # come after it, once no more row locks are needed.
+    apply_movements(session, movements)
+    record_many(session, [
+        NewEvent("order.created", "order", s.number, {"number": s.number, **(s.document or {})},
+                 location_id=location.id)
+        for s in accepted
+    ])
+    return numbers
+
+
+def _sale_document(s: _Sale, location: Location, device: Principal, channel: str) -> dict[str, Any]:
+    """The order as its event carries it, from what we hold: no queries, built before the lock."""
+    assert s.sale is not None and s.priced is not None and s.occurred_at is not None
+    p = s.priced
+    return {
+        "client_uuid": s.uuid, "channel": channel, "fulfilment": "in_store",
+        "status": "completed", "location": location.code, "device": device.name,
+        "cashier": s.sale.cashier, "currency": p.currency,
+        "prices_include_tax": p.prices_include_tax, "subtotal": p.subtotal.amount,
+        "discount_total": p.discount_total.amount, "tax_total": p.tax_total.amount,
+        "total": p.total.amount,
+        "lines": [{"line": no, "sku": ln.sku, "quantity": ln.quantity, "sold_by": ln.sold_by,
+                   "unit_price": ln.unit_price.amount, "gross": ln.gross.amount,
+                   "discount": ln.discount.amount, "net": ln.net.amount,
+                   "tax_rate": str(ln.tax_rate)} for no, ln in enumerate(p.lines)],
+        "discounts": [{"line": d.line, "amount": d.amount.amount, "reason": d.reason,
+                       "code": d.code} for d in p.discounts],
+        "taxes": [{"rate": str(t.rate), "base": t.base.amount, "tax": t.tax.amount}
+                  for t in p.taxes],
+        "tenders": [{"kind": t.kind, "amount": t.amount, "tendered": t.tendered,
+                     "change": t.change, "reference": t.reference} for t in s.tenders or []],
+        "occurred_at": s.occurred_at.isoformat(),
+    }
+
+
+def _uuid_of(raw: dict[str, Any]) -> str | None:
+    """The sale's UUID in canonical form, so "ABC..." and "abc..." are one sale."""
+    try:
+        return str(UUID(str(raw.get("uuid"))))
+    except ValueError:
+        return None
+
+
+def _raw_uuid(raw: Any) -> str | None:
+    value = raw.get("uuid") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) else None
