@@ -85,7 +85,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) 
         _configure_sqlite(engine, busy_timeout_ms)
     else:
         engine = create_engine(
-            url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+            # No pre-ping: it costs a round trip per request; recycle instead so connections
+            # dropped by the server or a proxy are replaced within half an hour.
+            url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=1800
         )
     return engine
 

@@ -264,18 +264,49 @@ def sku_documents(
     conn = session.connection()
     rows = conn.execute(_SKU_ROWS, {"sku_ids": list(sku_ids)}).all()
     product_ids = sorted({r[6] for r in rows})
-    texts: dict[int, dict[str, dict[str, str]]] = defaultdict(lambda: {"names": {}, "descriptions": {}})
     if locales is None:
         translations = conn.execute(_TRANSLATIONS, {"product_ids": product_ids})
     else:
         translations = conn.execute(_TRANSLATIONS_IN, {"product_ids": product_ids,
                                                         "locales": list(locales)})
+    gtins = conn.execute(_GTINS, {"sku_ids": list(sku_ids)})
+    return _assemble(rows, translations, gtins)
+
+
+# The snapshot pages by id range: a range predicate instead of IN lists of thousands of ids,
+# which PostgreSQL plans and ships far more slowly.
+_SKU_ROWS_RANGE = (
+    select(*_SKU_ROWS.selected_columns).join(Product, Product.id == Sku.product_id)
+    .where(Sku.id > bindparam("lo"), Sku.id <= bindparam("hi")).order_by(Sku.id)
+)
+_TRANSLATIONS_RANGE = select(*_TRANSLATIONS.selected_columns).where(
+    ProductTranslation.product_id.in_(
+        select(Sku.product_id).where(Sku.id > bindparam("lo"), Sku.id <= bindparam("hi"))),
+    ProductTranslation.locale.in_(bindparam("locales", expanding=True)),
+)
+_GTINS_RANGE = select(Gtin.gtin, Gtin.sku_id).where(
+    Gtin.sku_id > bindparam("lo"), Gtin.sku_id <= bindparam("hi")).order_by(Gtin.gtin)
+
+
+def sku_documents_between(session: Session, lo: int, hi: int,
+                          locales: Iterable[str]) -> dict[int, dict[str, Any]]:
+    """``sku_documents`` for every SKU with ``lo < id <= hi`` (the snapshot's pages)."""
+    conn = session.connection()
+    bounds = {"lo": lo, "hi": hi}
+    rows = conn.execute(_SKU_ROWS_RANGE, bounds).all()
+    translations = conn.execute(_TRANSLATIONS_RANGE, {**bounds, "locales": list(locales)})
+    gtins = conn.execute(_GTINS_RANGE, bounds)
+    return _assemble(rows, translations, gtins)
+
+
+def _assemble(rows: Any, translations: Any, gtin_rows: Any) -> dict[int, dict[str, Any]]:
+    texts: dict[int, dict[str, dict[str, str]]] = defaultdict(lambda: {"names": {}, "descriptions": {}})
     for product_id, locale, name, description in translations:
         texts[product_id]["names"][locale] = name
         if description:
             texts[product_id]["descriptions"][locale] = description
     gtins: dict[int, list[str]] = defaultdict(list)
-    for gtin, sku_id in conn.execute(_GTINS, {"sku_ids": list(sku_ids)}):
+    for gtin, sku_id in gtin_rows:
         gtins[sku_id].append(gtin)
     documents = {}
     for (sku_id, code, sold_by, tax_class, variant, active, product_id, product_code, brand,
@@ -363,23 +394,43 @@ _PRICE_WINDOWS = (
 )
 
 
-def price_windows(
-    session: Session, price_list_id: int, sku_ids: list[int], at: datetime | None = None
-) -> dict[int, list[dict[str, Any]]]:
-    """Current and future price windows per SKU (what a till needs to price offline)."""
-    now = at or utcnow()
+_PRICE_WINDOWS_RANGE = (
+    select(Price.sku_id, Price.amount, Price.valid_from, Price.valid_to)
+    .where(
+        Price.price_list_id == bindparam("price_list_id"),
+        Price.sku_id > bindparam("lo"), Price.sku_id <= bindparam("hi"),
+        or_(Price.valid_to.is_(None), Price.valid_to > bindparam("now", type_=UTCDateTime())),
+    )
+    .order_by(Price.sku_id, Price.valid_from)
+)
+
+
+def price_windows_between(session: Session, price_list_id: int, lo: int,
+                          hi: int) -> dict[int, list[dict[str, Any]]]:
+    """``price_windows`` for SKUs with ``lo < id <= hi``."""
+    return _windows(session.connection().execute(
+        _PRICE_WINDOWS_RANGE, {"price_list_id": price_list_id, "lo": lo, "hi": hi, "now": utcnow()}))
+
+
+def _windows(rows: Any) -> dict[int, list[dict[str, Any]]]:
     windows: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    if not sku_ids:
-        return windows
-    for sku_id, amount, valid_from, valid_to in session.connection().execute(
-        _PRICE_WINDOWS, {"price_list_id": price_list_id, "sku_ids": list(sku_ids), "now": now}
-    ):
+    for sku_id, amount, valid_from, valid_to in rows:
         windows[sku_id].append({
             "amount": amount,
             "valid_from": valid_from.isoformat(),
             "valid_to": valid_to.isoformat() if valid_to else None,
         })
     return windows
+
+
+def price_windows(
+    session: Session, price_list_id: int, sku_ids: list[int], at: datetime | None = None
+) -> dict[int, list[dict[str, Any]]]:
+    """Current and future price windows per SKU (what a till needs to price offline)."""
+    if not sku_ids:
+        return defaultdict(list)
+    return _windows(session.connection().execute(
+        _PRICE_WINDOWS, {"price_list_id": price_list_id, "sku_ids": list(sku_ids), "now": at or utcnow()}))
 
 
 def set_prices(session: Session, price_list_code: str, data: PricesIn) -> dict[str, Any]:

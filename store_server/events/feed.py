@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from store_server.api.pagination import decode_cursor, encode_cursor
 from store_server.catalog.models import PriceList, Sku
-from store_server.catalog.service import price_windows, sku_documents
+from store_server.catalog.service import price_windows_between, sku_documents_between
 from store_server.errors import InvalidInput
 from store_server.events.models import Event
 from store_server.events.service import last_seq
@@ -42,19 +42,22 @@ def snapshot_page(session: Session, location: Location, cursor: str | None,
         high, after_sku = int(state["h"]), int(state["s"])
     except (TypeError, KeyError, ValueError) as exc:
         raise InvalidInput("the snapshot cursor is damaged; start the snapshot again") from exc
-    sku_ids = list(session.execute(
+    sku_ids = list(session.connection().execute(
         select(Sku.id).where(Sku.id > after_sku).order_by(Sku.id).limit(limit + 1)
     ).scalars())
     more = len(sku_ids) > limit
     sku_ids = sku_ids[:limit]
-    docs = sku_documents(session, sku_ids, locales=_languages(location))
-    windows = price_windows(session, location.price_list_id, sku_ids) if location.price_list_id else {}
+    lo, hi = after_sku, (sku_ids[-1] if sku_ids else after_sku)
+    docs = sku_documents_between(session, lo, hi, locales=_languages(location))
+    windows = (price_windows_between(session, location.price_list_id, lo, hi)
+               if location.price_list_id else {})
     levels = {
         sku_id: (on_hand, reserved, safety, needs_count)
-        for sku_id, on_hand, reserved, safety, needs_count in session.execute(
+        for sku_id, on_hand, reserved, safety, needs_count in session.connection().execute(
             select(StockLevel.sku_id, StockLevel.on_hand, StockLevel.reserved,
                    StockLevel.safety_stock, StockLevel.needs_count)
-            .where(StockLevel.location_id == location.id, StockLevel.sku_id.in_(sku_ids))
+            .where(StockLevel.location_id == location.id, StockLevel.sku_id > lo,
+                   StockLevel.sku_id <= hi)
         )
     }
     items = []
