@@ -376,3 +376,22 @@ def test_backoff_doubles_from_the_base_up_to_the_cap_with_jitter() -> None:
     assert [backoff_delay(n, settings, rand=lambda: 1.0) for n in (1, 2, 3, 6, 30)] == [
         30, 60, 120, 600, 600]
     assert backoff_delay(2, settings, rand=lambda: 0.0) == 30
+
+
+def test_the_online_shop_follows_an_order_to_completion_through_webhooks(
+    chain: Chain, receiver: Receiver
+) -> None:
+    subscribe(chain, receiver, ["order.*"])
+    admin, staff = chain.api("admin"), chain.api("manager.madrid")
+    order = admin.post("/orders", json={"fulfilment": "ship",
+                                        "lines": [{"sku": "EARBUDS", "quantity": 1}]}).json
+    number = order["number"]
+    admin.post(f"/orders/{number}/pay", json={"amount": order["total"]})
+    staff.post(f"/orders/{number}/start_picking", json={})
+    staff.post(f"/orders/{number}/ship", json={})
+    staff.post(f"/orders/{number}/complete", json={})
+    drain(chain.app)
+    seen = [(body["type"], body["data"]["status"]) for body in receiver.processed]
+    assert seen == [("order.created", "reserved"), ("order.paid", "paid"), ("order.picking", "picking"),
+                    ("order.shipped", "shipped"), ("order.completed", "completed")]
+    assert all(r.verified for r in receiver.log)
