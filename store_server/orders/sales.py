@@ -162,7 +162,12 @@ def ingest_sales(session: Session, device: Principal, batch: SalesBatchIn) -> di
     channel = "kiosk" if device.role == "kiosk" else "pos"
     sales = [_read(i, raw) for i, raw in enumerate(batch.sales)]
     skus = _sku_facts(session, {line.sku for s in sales if s.sale for line in s.sale.lines})
-    regime = regime_for(location.country)
+    try:
+        regime = regime_for(location.country)
+    except KeyError as exc:
+        # Nothing can be priced here: refuse the batch whole so the till keeps it and retries.
+        raise Conflict(f"{location.code} has no tax rules for {location.country}; ask the office "
+                       "to add them, then send the sales again") from exc
     # The device in the number keeps numbers from colliding across a chain's tills.
     prefix = f"{'K' if channel == 'kiosk' else 'S'}{device.id}"
     for s in sales:
