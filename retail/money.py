@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, is_currency
 
@@ -20,6 +21,7 @@ class MoneyError(ValueError):
     """An amount or currency that cannot be money."""
 
 
+@lru_cache(maxsize=512)
 def currency_exponent(currency: str) -> int:
     """Digits after the decimal point for ``currency`` (EUR 2, JPY 0, ...)."""
     if not isinstance(currency, str) or not is_currency(currency.upper()):

@@ -19,9 +19,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from store_server.catalog.models import Sku
 from store_server.catalog.service import skus_by_code
@@ -114,6 +115,16 @@ def load_levels(
     return {k: v for k, v in levels.items() if k in wanted}
 
 
+_INSERT_MOVEMENTS = StockMovement.__table__.insert()
+_LEVELS = StockLevel.__table__
+_UPDATE_LEVEL = (
+    update(_LEVELS).where(_LEVELS.c.id == bindparam("level_id"))
+    .values(on_hand=bindparam("on_hand"), reserved=bindparam("reserved"),
+            needs_count=bindparam("needs_count"), last_counted_at=bindparam("last_counted_at"),
+            updated_at=bindparam("updated_at"))
+)
+
+
 def apply_movements(session: Session, movements: list[Movement],
                     events: list[NewEvent] | None = None,
                     locked: dict[tuple[int, int], StockLevel] | None = None) -> list[StockLevel]:
@@ -164,14 +175,25 @@ def apply_movements(session: Session, movements: list[Movement],
             "occurred_at": m.occurred_at, "recorded_at": now,
             "idempotency_key": m.idempotency_key, "note": m.note,
         })
+    conn = session.connection()
     try:
-        with session.begin_nested():
-            session.execute(StockMovement.__table__.insert(), rows)
-    except IntegrityError as exc:
+        conn.execute(_INSERT_MOVEMENTS, rows)
+    except IntegrityError as exc:  # the whole unit of work rolls back with this error
         raise AlreadyExists(
             "these stock movements were recorded before (same document or idempotency key)"
         ) from exc
-    session.flush()
+    # One executemany for every level touched, instead of an ORM flush per object; the loaded
+    # objects already hold the new values, so they are marked clean rather than re-read.
+    touched_levels = {id(lvl): lvl for lvl in (levels[(m.location_id, m.sku_id)] for m in movements)}
+    conn.execute(_UPDATE_LEVEL, [
+        {"level_id": lvl.id, "on_hand": lvl.on_hand, "reserved": lvl.reserved,
+         "needs_count": lvl.needs_count, "last_counted_at": lvl.last_counted_at, "updated_at": now}
+        for lvl in touched_levels.values()
+    ])
+    for lvl in touched_levels.values():
+        for name in ("on_hand", "reserved", "needs_count", "last_counted_at", "updated_at"):
+            set_committed_value(lvl, name, getattr(lvl, name))
+    session.flush()  # rows the caller added (transfer lines, counts) are written before reads
     touched = sorted({(m.location_id, m.sku_id) for m in movements})
     changed = stock_events(session, [levels[k] for k in touched])
     if events is None:
