@@ -22,12 +22,13 @@ from store_server.orders.models import (
     OrderTender,
     OrderTransition,
 )
+from store_server.promotions.models import GiveawayCounter, GiveawayGrant, Promotion
 from store_server.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 metadata = Base.metadata
 
 __all__ = [
-    "ApiToken", "Device", "Event", "EventCounter", "Gtin", "IdempotentRequest", "Location",
+    "ApiToken", "Device", "GiveawayCounter", "GiveawayGrant", "Promotion", "Event", "EventCounter", "Gtin", "IdempotentRequest", "Location",
     "Order", "OrderDiscount", "OrderLine", "OrderTax", "OrderTender", "OrderTransition",
     "Price", "PriceList", "Product", "ProductTranslation", "Sku", "StockCount", "StockLevel",
     "StockMovement", "Transfer", "TransferLine", "User", "metadata",

@@ -24,9 +24,12 @@ from store_server.inventory.models import StockLevel
 from store_server.inventory.service import available_to_sell
 from store_server.locations.models import Location
 from store_server.locations.service import location_out
+from store_server.promotions.models import Promotion
+from store_server.promotions.service import promotion_document
 
 DEVICE_EVENT_TYPES = (
     "location.upserted", "sku.upserted", "price.changed", "price_list.upserted", "stock.changed",
+    "promotion.upserted",
 )
 
 
@@ -81,6 +84,12 @@ def snapshot_page(session: Session, location: Location, cursor: str | None,
         result["store"] = location_out(session, location).model_dump(mode="json")
         result["price_list"] = price_list.code if price_list else None
         result["currency"] = location.currency
+        # Promotions go with the first page: a till prices offline with these rules.
+        result["promotions"] = [
+            promotion_document(p) for p in session.execute(
+                select(Promotion).where(Promotion.status != "ended").order_by(Promotion.code)).scalars()
+            if not p.rule.get("locations") or location.code in p.rule["locations"]
+        ]
     return result
 
 

@@ -21,10 +21,9 @@ from sqlalchemy.orm import Session
 from retail.geo import distance_km
 from retail.money import Money
 from retail.prices import price_in_force
-from retail.pricing import LineInput, PricingError, price_order
-from retail.tax import regime_for
+from retail.promotions import BasketLine
 from store_server.api.auth import Principal
-from store_server.catalog.models import Sku
+from store_server.catalog.models import Product, Sku
 from store_server.catalog.service import price_windows, skus_by_code
 from store_server.db import transaction, utcnow
 from store_server.errors import Conflict, Forbidden, InsufficientStock, InvalidInput
@@ -42,6 +41,7 @@ from store_server.orders.records import (
     new_order_document,
     order_document,
 )
+from store_server.promotions.service import price_with_promotions
 from store_server.validation import Quantity
 
 
@@ -68,6 +68,7 @@ class OnlineOrderIn(BaseModel):
     store: str | None = Field(None, description="pickup: the store the shopper collects at")
     address: AddressIn | None = Field(None, description="delivery (required) or ship")
     customer: CustomerIn = Field(default_factory=CustomerIn)
+    coupons: list[str] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
     def _needs(self) -> OnlineOrderIn:
@@ -136,8 +137,10 @@ def place_order(session: Session, data: OnlineOrderIn, actor: str,
     ids = skus_by_code(session, [line.sku for line in data.lines])
     candidates = _candidates(session, data)
     wanted = {ids[line.sku]: line.quantity for line in data.lines}
-    kinds = {sku_id: (tax_class, sold_by) for sku_id, tax_class, sold_by in session.connection().execute(
-        select(Sku.id, Sku.tax_class, Sku.sold_by).where(Sku.id.in_(list(wanted))))}
+    facts = {sku_id: (category, brand, sold_by, tax_class) for sku_id, category, brand, sold_by, tax_class
+             in session.connection().execute(
+                 select(Sku.id, Product.category, Product.brand, Sku.sold_by, Sku.tax_class)
+                 .join(Product, Product.id == Sku.product_id).where(Sku.id.in_(list(wanted))))}
     price_cache: dict[int | None, dict[str, Money]] = {}
 
     def prices_at(location: Location) -> dict[str, Money]:
@@ -164,14 +167,13 @@ def place_order(session: Session, data: OnlineOrderIn, actor: str,
             )
         location, km = chosen
         prices = prices_at(location)
-        try:
-            priced = price_order(
-                [LineInput(line.sku, line.quantity, prices[line.sku], *kinds[ids[line.sku]])
-                 for line in data.lines],
-                regime_for(location.country), location.currency)
-        except PricingError as exc:
-            raise InvalidInput(str(exc)) from exc
         now = utcnow()
+        # The same engine and rules a till uses offline: online prices match the store's.
+        _evaluation, priced = price_with_promotions(
+            session, location,
+            [BasketLine(line.sku, line.quantity, prices[line.sku], *facts[ids[line.sku]])
+             for line in data.lines],
+            "online", now, data.coupons, member=False)
         customer = data.customer.model_dump()
         if data.address:
             customer.update(address=data.address.text, latitude=data.address.latitude,

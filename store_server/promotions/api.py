@@ -1,0 +1,75 @@
+"""HTTP for promotions: manage rules, grant giveaways at checkout, quote a basket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from store_server.api import Ctx, operation
+from store_server.api.auth import ANYONE_SIGNED_IN, MANAGERS, STAFF, TERMINALS
+from store_server.errors import Forbidden, InvalidInput
+from store_server.locations.models import Location
+from store_server.promotions import service
+from store_server.promotions.models import Promotion
+from store_server.promotions.service import GrantIn, QuoteIn
+
+
+class PromotionIn(BaseModel):
+    rule: dict[str, Any] = Field(description="a rule as docs/PROMOTIONS.md describes it")
+
+
+def _may_manage(ctx: Ctx, rule: dict[str, Any]) -> None:
+    """A store manager runs promotions for their own store only; admins for the chain."""
+    if ctx.who.role == "admin":
+        return
+    store = ctx.session.get(Location, ctx.who.store_id)
+    if store is None or list(rule.get("locations") or []) != [store.code]:
+        raise Forbidden("a store manager's promotions must name their own store in 'locations'")
+
+
+@operation("POST", "/promotions", summary="Create a promotion (starts active)", tag="promotions",
+           roles=MANAGERS, body=PromotionIn, status=201, idempotent=True)
+def create_promotion(ctx: Ctx, body: PromotionIn) -> dict[str, Any]:
+    _may_manage(ctx, body.rule)
+    return service.create_promotion(ctx.session, body.rule, ctx.actor)
+
+
+@operation("GET", "/promotions", summary="Promotions", tag="promotions", roles=ANYONE_SIGNED_IN)
+def list_promotions(ctx: Ctx) -> list[dict[str, Any]]:
+    rows = ctx.session.execute(select(Promotion).order_by(Promotion.code)).scalars()
+    return [service.promotion_document(p) for p in rows]
+
+
+@operation("POST", "/promotions/<code>/<action>", summary="pause, resume or end a promotion",
+           tag="promotions", roles=MANAGERS)
+def change_promotion(ctx: Ctx, code: str, action: str) -> dict[str, Any]:
+    statuses = {"pause": "paused", "resume": "active", "end": "ended"}
+    if action not in statuses:
+        raise InvalidInput("the action is pause, resume or end")
+    _may_manage(ctx, service.get_promotion(ctx.session, code).rule)
+    return service.set_status(ctx.session, code, statuses[action])  # type: ignore[arg-type]
+
+
+@operation("POST", "/promotions/<code>/grants", summary="Give a limited gift for a sale, if any are left",
+           tag="promotions", roles=TERMINALS | STAFF, body=GrantIn, status=201)
+def grant(ctx: Ctx, body: GrantIn, code: str) -> dict[str, Any]:
+    """A till or kiosk asks at checkout; offline it cannot, and tells the shopper so."""
+    return service.grant_giveaway(ctx.session, code, body, ctx.who)
+
+
+class GiveawayQuery(BaseModel):
+    store: str | None = None
+
+
+@operation("GET", "/promotions/<code>/giveaway", summary="Gifts given and left", tag="promotions",
+           roles=ANYONE_SIGNED_IN, query=GiveawayQuery)
+def giveaway(ctx: Ctx, code: str) -> dict[str, Any]:
+    return service.giveaway_status(ctx.session, code, ctx.query.store)
+
+
+@operation("POST", "/pricing/quote", summary="Price a basket with the store's promotions, as a till would",
+           tag="promotions", roles=ANYONE_SIGNED_IN, body=QuoteIn)
+def price_quote(ctx: Ctx, body: QuoteIn) -> dict[str, Any]:
+    return service.quote(ctx.session, body)
