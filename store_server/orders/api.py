@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import qrcode
+from flask import Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from store_server.api import Ctx, operation
 from store_server.api.auth import ADMIN, ANYONE_SIGNED_IN, STAFF
+from store_server.errors import Conflict
 from store_server.orders import service
 from store_server.orders.availability import availability
-from store_server.orders.service import OnlineOrderIn, TransitionIn
+from store_server.orders.models import Order
+from store_server.orders.service import HandoverIn, OnlineOrderIn, TransitionIn
 
 ORDER_ACTORS = ADMIN | STAFF
 
@@ -35,14 +41,23 @@ def create_order(ctx: Ctx, body: OnlineOrderIn) -> dict[str, Any]:
     """Sourcing: shipping from the warehouse, else the nearest store that has everything;
     pickup at the chosen store; quick delivery from the nearest store whose radius covers
     the address, with a promised time. Unpaid orders expire and release their stock."""
-    return service.place_order(ctx.session, body, ctx.actor,
-                               ctx.config["ORDER_RESERVATION_MINUTES"])
+    doc = service.place_order(ctx.session, body, ctx.actor, ctx.config["ORDER_RESERVATION_MINUTES"])
+    return _with_qr(ctx, doc)
+
+
+def _with_qr(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:
+    """The online shop (admin) gets the pickup QR to show its customer; store staff do not."""
+    if ctx.who.role == "admin" and doc["fulfilment"] == "pickup":
+        token = ctx.session.execute(
+            select(Order.pickup_token).where(Order.number == doc["number"])).scalar_one()
+        doc = {**doc, "pickup_qr": service.pickup_qr(ctx.config["PUBLIC_URL"], doc, token)}
+    return doc
 
 
 @operation("GET", "/orders/<number>", summary="One order with its history", tag="orders",
            roles=ORDER_ACTORS)
 def get_order(ctx: Ctx, number: str) -> dict[str, Any]:
-    return service.read_order(ctx.session, number, ctx.who)
+    return _with_qr(ctx, service.read_order(ctx.session, number, ctx.who))
 
 
 @operation("POST", "/orders/<number>/<action>", summary="Move an order: pay, start_picking, "
@@ -50,6 +65,23 @@ def get_order(ctx: Ctx, number: str) -> dict[str, Any]:
            body=TransitionIn)
 def post_transition(ctx: Ctx, body: TransitionIn, number: str, action: str) -> dict[str, Any]:
     return service.transition(ctx.session, number, action, body, ctx.who)
+
+
+@operation("POST", "/orders/handover", summary="Hand a pickup order over by scanning its QR",
+           tag="orders", roles=STAFF, body=HandoverIn)
+def handover(ctx: Ctx, body: HandoverIn) -> dict[str, Any]:
+    return service.hand_over(ctx.session, body, ctx.who)
+
+
+@operation("GET", "/orders/<number>/qr.png", summary="The pickup order QR as PNG (for the shop)",
+           tag="orders", roles=ADMIN)
+def order_qr_png(ctx: Ctx, number: str) -> Response:
+    doc = _with_qr(ctx, service.read_order(ctx.session, number, ctx.who))
+    if not doc.get("pickup_qr"):
+        raise Conflict("only pickup orders have an order QR")
+    buffer = io.BytesIO()
+    qrcode.make(doc["pickup_qr"], border=2).save(buffer, format="PNG")
+    return Response(buffer.getvalue(), mimetype="image/png")
 
 
 @operation("GET", "/locations/<code>/order-queue", summary="A store's pick list, most urgent first",

@@ -13,11 +13,13 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from retail.barcodes import OrderQR, ScanError, classify, order_qr_url
 from retail.geo import distance_km
 from retail.money import Money
 from retail.prices import price_in_force
@@ -347,6 +349,28 @@ def expire_due(session: Session, *, now: datetime | None = None, sku_ids: list[i
                                    order_document(session, order)))
         record_many(session, events)
         return len(orders)
+
+
+def pickup_qr(public_url: str, order: Order | dict[str, Any], token: str | None) -> str | None:
+    """The order QR a shopper shows at collection: staff scan it to hand the order over."""
+    number = order["number"] if isinstance(order, dict) else order.number
+    return f"{order_qr_url(public_url, number)}?t={token}" if token else None
+
+
+class HandoverIn(BaseModel):
+    qr: str = Field(min_length=1, max_length=500, description="the scanned order QR")
+
+
+def hand_over(session: Session, data: HandoverIn, who: Principal) -> dict[str, Any]:
+    """Store staff scan the shopper's order QR: the pickup order is completed."""
+    try:
+        scan = classify(data.qr)
+    except ScanError as exc:
+        raise InvalidInput(f"not an order QR: {exc}") from exc
+    if not isinstance(scan, OrderQR):
+        raise InvalidInput("this is not an order QR; scan the code in the shopper's order")
+    token = parse_qs(urlsplit(scan.url).query).get("t", [None])[0]
+    return transition(session, scan.order_number, "complete", TransitionIn(pickup_token=token), who)
 
 
 def read_order(session: Session, number: str, who: Principal) -> dict[str, Any]:

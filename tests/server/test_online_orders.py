@@ -210,3 +210,29 @@ def test_the_document_of_a_new_order_matches_what_is_read_back(chain: Chain) -> 
                      lines=[{"sku": "SALMON", "quantity": 450}, {"sku": "TEA", "quantity": 2}]).json
     read = chain.api("admin").get(f"/orders/{created['number']}").json
     assert created == read
+
+
+def test_staff_hand_over_a_pickup_by_scanning_the_order_qr_the_shop_showed(chain: Chain) -> None:
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    order = _order(chain, fulfilment="pickup", store="MAD-XANADU",
+                   lines=[{"sku": "EARBUDS", "quantity": 1}]).json
+    number = order["number"]
+    assert order["pickup_qr"].startswith(f"https://plaza.test/o/{number}?t=")
+    admin, staff = chain.api("admin"), chain.api("manager.madrid")
+    assert "pickup_qr" not in staff.get(f"/orders/{number}").json
+    admin.post(f"/orders/{number}/pay", json={"amount": order["total"]})
+    staff.post(f"/orders/{number}/start_picking", json={})
+    staff.post(f"/orders/{number}/mark_ready", json={})
+    png = admin.get(f"/orders/{number}/qr.png")
+    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))
+    assert decoded.text == order["pickup_qr"]
+    forged = staff.post("/orders/handover", json={"qr": f"https://plaza.test/o/{number}?t=guess"})
+    assert forged.status_code == 403
+    assert staff.post("/orders/handover", json={"qr": "hello"}).status_code == 422
+    done = staff.post("/orders/handover", json={"qr": decoded.text})
+    assert done.status_code == 200 and done.json["status"] == "completed"
+    assert _stock(chain, "MAD-XANADU", "EARBUDS")["on_hand"] == 19
