@@ -27,6 +27,7 @@ from store_server.inventory import api as _inventory_api  # noqa: F401
 from store_server.locations import api as _locations_api  # noqa: F401
 from store_server.orders import api as _orders_api  # noqa: F401
 from store_server.orders import sales_api as _sales_api  # noqa: F401
+from store_server.payments import api as _payments_api  # noqa: F401
 from store_server.promotions import api as _promotions_api  # noqa: F401
 from store_server.webhooks import api as _webhooks_api  # noqa: F401
 

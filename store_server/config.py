@@ -51,6 +51,24 @@ def load_config(folder: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "WEBHOOK_BATCH_SIZE": int(env.get("PLAZA_WEBHOOK_BATCH_SIZE", "32")),
         "WEBHOOK_CONCURRENCY": int(env.get("PLAZA_WEBHOOK_CONCURRENCY", "8")),
     }
+    # Payments: the Alipay gateway (our sandbox writes these to plaza-payment.env) and timing.
+    # Keys come from the environment or files outside the repository, never from the source tree.
+    for name in ("GATEWAY_URL", "APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_FILE", "PUBLIC_KEY",
+                 "PUBLIC_KEY_FILE", "NOTIFY_URL", "CURRENCY", "CONNECT_TIMEOUT", "READ_TIMEOUT",
+                 "TRADE_LISTING_URL"):
+        config["PLAZA_ALIPAY_" + name] = env.get("PLAZA_ALIPAY_" + name) or None
+    config.update({
+        # Payment code: ask the gateway every 3 s for up to 60 s while the shopper confirms.
+        "PLAZA_PAYMENT_POLL_INTERVAL": float(env.get("PLAZA_PAYMENT_POLL_INTERVAL", "3")),
+        "PLAZA_PAYMENT_POLL_LIMIT": float(env.get("PLAZA_PAYMENT_POLL_LIMIT", "60")),
+        "PLAZA_PAYMENT_CANCEL_RETRY_S": float(env.get("PLAZA_PAYMENT_CANCEL_RETRY_S", "1")),
+        # An unpaid QR is closed after this long (the gateway is told too).
+        "PLAZA_PAYMENT_QR_TIMEOUT_MINUTES": int(env.get("PLAZA_PAYMENT_QR_TIMEOUT_MINUTES", "5")),
+        # A reader waiting on a QR asks the gateway this often when no notification came.
+        "PLAZA_PAYMENT_QUERY_INTERVAL": float(env.get("PLAZA_PAYMENT_QUERY_INTERVAL", "3")),
+        # Creating a payment-code payment answers when settled or after this many seconds.
+        "PLAZA_PAYMENT_CREATE_WAIT": float(env.get("PLAZA_PAYMENT_CREATE_WAIT", "5")),
+    })
     config.update(overrides)
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = env.get("PLAZA_SECRET_KEY") or _secret(folder, "secret_key")

@@ -22,15 +22,17 @@ from store_server.orders.models import (
     OrderTender,
     OrderTransition,
 )
+from store_server.payments.models import GatewayCall, PaymentAttempt, PaymentIntent, PaymentRefund
 from store_server.promotions.models import GiveawayCounter, GiveawayGrant, Promotion
 from store_server.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 metadata = Base.metadata
 
 __all__ = [
-    "ApiToken", "Device", "GiveawayCounter", "GiveawayGrant", "Promotion", "Event", "EventCounter", "Gtin", "IdempotentRequest", "Location",
-    "Order", "OrderDiscount", "OrderLine", "OrderTax", "OrderTender", "OrderTransition",
-    "Price", "PriceList", "Product", "ProductTranslation", "Sku", "StockCount", "StockLevel",
-    "StockMovement", "Transfer", "TransferLine", "User", "metadata",
-    "WebhookAttempt", "WebhookDelivery", "WebhookSubscription",
+    "ApiToken", "Device", "Event", "EventCounter", "GatewayCall", "GiveawayCounter",
+    "GiveawayGrant", "Gtin", "IdempotentRequest", "Location", "Order", "OrderDiscount",
+    "OrderLine", "OrderTax", "OrderTender", "OrderTransition", "PaymentAttempt",
+    "PaymentIntent", "PaymentRefund", "Price", "PriceList", "Product", "ProductTranslation",
+    "Promotion", "Sku", "StockCount", "StockLevel", "StockMovement", "Transfer", "TransferLine",
+    "User", "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "metadata",
 ]

@@ -45,6 +45,19 @@ def _wait_for(url: str, seconds: float = 20) -> bool:
     return False
 
 
+def _payment_env(env_file: Path, port: int) -> dict[str, str]:
+    """``PLAZA_ALIPAY_*`` from the sandbox's env file, unless the environment sets them already."""
+    values: dict[str, str] = {}
+    if env_file.exists():
+        for line in env_file.read_text().splitlines():
+            name, sep, value = line.partition("=")
+            if sep and not line.startswith("#") and not os.environ.get(name.strip()):
+                values[name.strip()] = value.strip()
+    values.setdefault("PLAZA_ALIPAY_NOTIFY_URL", os.environ.get(
+        "PLAZA_ALIPAY_NOTIFY_URL", f"http://127.0.0.1:{port}/api/v1/payments/notify/alipay"))
+    return values
+
+
 def run_demo(host: str, port: int) -> None:
     folder = instance_path()
     app = create_app()
@@ -63,9 +76,14 @@ def run_demo(host: str, port: int) -> None:
         subprocess.Popen([_bin("plaza-payment-sandbox"), "--host", "127.0.0.1",
                           "--port", str(SANDBOX_PORT),
                           "--state-dir", str(folder / "payment-sandbox")], env=env),
-        subprocess.Popen([_bin("gunicorn"), "--workers", "2", "--bind", f"{host}:{port}",
-                          "--access-logfile", "-", "store_server:create_app()"], env=env),
     ]
+    # The sandbox writes plaza-payment.env before it listens; the server reads it from its
+    # environment, with the notification URL pointing back at the server over loopback.
+    _wait_for(f"http://127.0.0.1:{SANDBOX_PORT}/", 20)
+    server_env = {**env, **_payment_env(folder / "payment-sandbox" / "plaza-payment.env", port)}
+    children.append(
+        subprocess.Popen([_bin("gunicorn"), "--workers", "2", "--bind", f"{host}:{port}",
+                          "--access-logfile", "-", "store_server:create_app()"], env=server_env))
 
     def stop(*_args: object) -> None:
         for child in children:

@@ -217,3 +217,118 @@ def app_id() -> str:
 def order_no() -> Callable[[], str]:
     """Fresh out_trade_no values, as the server would make one per payment attempt."""
     return lambda: "T" + uuid.uuid4().hex[:20].upper()
+
+
+# --------------------------------------------------------------------------- the store server
+
+
+@dataclass
+class Shop:
+    """The store server (on a real port, so the sandbox's notifications reach it) wired to the
+    sandbox gateway, with the test chain loaded."""
+
+    chain: Any
+    sandbox: Sandbox
+    url: str
+
+    @property
+    def payments(self) -> Any:
+        from store_server.payments.api import payments_of_app
+
+        with self.chain.app.app_context():
+            return payments_of_app()
+
+    def api(self, who: str | None = None) -> Any:
+        return self.chain.api(who)
+
+    def place_order(self, lines: list[dict[str, Any]] | None = None, store: str = "SHA-JINQIAO") -> dict:
+        """A pickup order in Shanghai (CNY, the currency the Alipay app charges)."""
+        response = self.api("admin").post("/orders", json={
+            "fulfilment": "pickup", "store": store,
+            "lines": lines or [{"sku": "TEA", "quantity": 2}]})
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def pay(self, who: str, **body: Any) -> Any:
+        return self.api(who).post("/payments", json=body)
+
+    def wait(self, who: str, payment: dict, seconds: float = 10, **params: Any) -> dict:
+        response = self.api(who).get(f"/payments/{payment['id']}", wait=seconds, **params)
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def wait_for_status(self, who: str, payment: dict, status: str, timeout: float = 15) -> dict:
+        end = time.monotonic() + timeout
+        doc = payment
+        while time.monotonic() < end:
+            doc = self.wait(who, doc, seconds=min(5, timeout), status=doc["status"])
+            if doc["status"] == status:
+                return doc
+        raise AssertionError(f"payment stayed {doc['status']}, expected {status}: {doc}")
+
+    def order(self, number: str) -> dict:
+        response = self.api("admin").get(f"/orders/{number}")
+        assert response.status_code == 200, response.json
+        return response.json
+
+
+SERVER_PAYMENT_CONFIG = {
+    "PLAZA_PAYMENT_POLL_INTERVAL": 0.1,
+    "PLAZA_PAYMENT_POLL_LIMIT": 3.0,
+    "PLAZA_PAYMENT_CANCEL_RETRY_S": 0.05,
+    "PLAZA_PAYMENT_QUERY_INTERVAL": 0.5,
+    "PLAZA_PAYMENT_CREATE_WAIT": 3.0,
+    "PLAZA_PAYMENT_QR_TIMEOUT_MINUTES": 5,
+}
+
+
+@pytest.fixture
+def chain(app: Any, session: Any) -> Any:
+    from tests.server.factories import build_chain
+
+    return build_chain(app, session)
+
+
+@pytest.fixture
+def shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any, merchant_private_key: Any) -> Iterator[Shop]:
+    from store_server.payments.api import EXTENSION
+
+    app = chain.app
+    server = LiveServer(app)
+    app.config.update({
+        **SERVER_PAYMENT_CONFIG,
+        "PLAZA_ALIPAY_GATEWAY_URL": sandbox.gateway_url,
+        "PLAZA_ALIPAY_APP_ID": APP_ID,
+        "PLAZA_ALIPAY_PRIVATE_KEY": crypto.private_key_pem(merchant_private_key),
+        "PLAZA_ALIPAY_PUBLIC_KEY": crypto.public_key_pem(gateway_private_key),
+        "PLAZA_ALIPAY_NOTIFY_URL": server.url + "/api/v1/payments/notify/alipay",
+        "PLAZA_ALIPAY_READ_TIMEOUT": 3.0,
+    })
+    shop = Shop(chain=chain, sandbox=sandbox, url=server.url)
+    yield shop
+    payments = app.extensions.get(EXTENSION)
+    if payments is not None:
+        payments.drain(timeout=30)
+        payments.close()
+    # Let the sandbox stop notifying before the database goes away.
+    get_gateway(sandbox.app).close()
+    server.stop()
+
+
+# --------------------------------------------------------------------------- browser
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium rather than a downloaded build; flags for a container without a GPU,
+    a sandbox or background network chatter."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+    }

@@ -1,0 +1,123 @@
+"""HTTP for payments: tills, kiosks and the online shop take tenders, wait, cancel and refund;
+the gateway posts its notifications; managers reconcile a day.
+
+``Idempotency-Key`` on create and refund is honoured by the payments service itself rather than
+by the framework's wrapper: the wrapper runs the whole operation in one transaction, and a
+payment must never hold a transaction open while it waits on the gateway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Response, current_app, request
+from pydantic import BaseModel, Field
+
+from store_server.api import Ctx, operation
+from store_server.api.auth import ADMIN, MANAGERS, STAFF, TERMINALS
+
+from . import service
+from .notify import receive_alipay_notification
+from .reconciliation import reconcile
+from .runtime import Payments, PaymentSettings
+from .service import PaymentIn, RefundIn, RetryIn
+
+# Tills and kiosks, store staff (scoped to their store), and the online shop's server (admin).
+PAYERS = TERMINALS | STAFF | ADMIN
+EXTENSION = "plaza_payments"
+
+
+def payments_of_app() -> Payments:
+    """The application's payment services, built on first use from its configuration."""
+    payments = current_app.extensions.get(EXTENSION)
+    if payments is None:
+        payments = Payments(PaymentSettings.from_config(current_app.config),
+                            current_app.extensions["plaza"].session_factory)
+        current_app.extensions[EXTENSION] = payments
+    return payments
+
+
+def _key() -> str | None:
+    return request.headers.get("Idempotency-Key") or None
+
+
+class PaymentQuery(BaseModel):
+    wait: float = Field(0, ge=0, le=25, description="long-poll: seconds to wait for a change")
+    status: str | None = Field(None, description="the status you last saw; returns when it differs")
+
+
+class PaymentListQuery(BaseModel):
+    order: str | None = None
+    sale_uuid: str | None = None
+
+
+class ReconciliationQuery(BaseModel):
+    date: dt.date = Field(description="the gateway's day (GMT+8), YYYY-MM-DD")
+    store: str | None = None
+
+
+@operation("POST", "/payments", summary="Take a tender: cash, Alipay QR or Alipay payment code",
+           tag="payments", roles=PAYERS, body=PaymentIn, status=201)
+def create_payment(ctx: Ctx, body: PaymentIn) -> dict[str, Any]:
+    """For an online order (``order``) or a till checkout (``sale_uuid``: the sale need not exist
+    yet; record it later with the payment's ``reference`` as the tender reference). Cash answers
+    paid with the change and ``open_drawer``; a QR answers ``waiting_for_shopper`` with
+    ``qr_code``; a payment code answers when settled or after a few seconds (then long-poll).
+    Honours ``Idempotency-Key``: the same key and body give the same payment."""
+    return service.create_payment(ctx.session, payments_of_app(), body, ctx.who, _key())
+
+
+@operation("GET", "/payments", summary="The payments of an order or a till checkout", tag="payments",
+           roles=PAYERS, query=PaymentListQuery)
+def list_payments(ctx: Ctx) -> list[dict[str, Any]]:
+    q: PaymentListQuery = ctx.query
+    return service.list_payments(ctx.session, ctx.who, order=q.order, sale_uuid=q.sale_uuid)
+
+
+@operation("GET", "/payments/reconciliation", summary="Our wallet payments of a day against the "
+           "gateway's records", tag="payments", roles=MANAGERS, query=ReconciliationQuery)
+def get_reconciliation(ctx: Ctx) -> dict[str, Any]:
+    q: ReconciliationQuery = ctx.query
+    return reconcile(ctx.session, payments_of_app(), q.date, q.store, ctx.who)
+
+
+@operation("GET", "/payments/<public_id>", summary="A payment; ?wait=25 waits for its status to change",
+           tag="payments", roles=PAYERS, query=PaymentQuery)
+def get_payment(ctx: Ctx, public_id: str) -> dict[str, Any]:
+    q: PaymentQuery = ctx.query
+    if q.wait <= 0:
+        return service.read_payment(ctx.session, public_id, ctx.who)
+    return service.wait_for_payment(ctx.session, payments_of_app(), public_id, ctx.who, wait=q.wait,
+                                    seen_status=q.status)
+
+
+@operation("POST", "/payments/<public_id>/cancel", summary="Give up a payment: the trade is closed at once",
+           tag="payments", roles=PAYERS)
+def cancel_payment(ctx: Ctx, public_id: str) -> dict[str, Any]:
+    return service.cancel_payment(ctx.session, payments_of_app(), public_id, ctx.who)
+
+
+@operation("POST", "/payments/<public_id>/retry", summary="Try a failed wallet payment again "
+           "(a new out_trade_no; a fresh payment code)", tag="payments", roles=PAYERS, body=RetryIn)
+def retry_payment(ctx: Ctx, body: RetryIn, public_id: str) -> dict[str, Any]:
+    return service.retry_payment(ctx.session, payments_of_app(), public_id, body, ctx.who)
+
+
+@operation("POST", "/payments/<public_id>/refunds", summary="Refund part or all of a payment",
+           tag="payments", roles=PAYERS, body=RefundIn, status=201)
+def refund_payment(ctx: Ctx, body: RefundIn, public_id: str) -> dict[str, Any]:
+    """Never more than was paid, over all refunds. Send an ``Idempotency-Key``: a retry with the
+    same key is the same refund and never pays out twice."""
+    return service.refund_payment(ctx.session, payments_of_app(), public_id, body, ctx.who, _key())
+
+
+@operation("POST", "/payments/notify/alipay", summary="Alipay's asynchronous notifications (form POST)",
+           tag="payments", roles=None)
+def alipay_notification(ctx: Ctx) -> Response:
+    """Public: the gateway posts here. Answers the plain text ``success`` once the notification
+    verified and was stored, and ``fail`` for anything else (which changes nothing)."""
+    # A field sent twice stays a list, which verification refuses (which copy was signed?).
+    form = {key: values[0] if len(values) == 1 else values for key, values in request.form.lists()}
+    answer = receive_alipay_notification(ctx.session, payments_of_app(), form)
+    return Response(answer, mimetype="text/plain")

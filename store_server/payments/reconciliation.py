@@ -1,0 +1,123 @@
+"""Reconciliation: our wallet payments of a day against the gateway's own records of that day.
+
+The day is the gateway's (GMT+8, as Alipay's bills are). The gateway's side comes through the
+:class:`~store_server.payments.runtime.TradeListing` interface: the sandbox's day listing here,
+Alipay's daily bill in production. Mismatches are listed both ways:
+
+- ``missing_here``: the gateway has a paid trade we have no record of;
+- ``unpaid_here``: the gateway says paid, our attempt is not paid;
+- ``missing_at_gateway``: we count a payment the gateway does not show as paid;
+- ``amount_differs`` / ``refund_differs``: both sides have it, with different amounts.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from retail.money import Money
+from store_server.api.auth import Principal
+from store_server.locations.models import Location
+from store_server.locations.service import get_location
+
+from .gateway import GMT8
+from .models import PaymentAttempt, PaymentIntent
+from .runtime import GatewayTrade, Payments
+
+
+def _gateway_side(trade: GatewayTrade) -> dict[str, Any]:
+    return {"out_trade_no": trade.out_trade_no, "trade_no": trade.trade_no, "status": trade.status,
+            "amount": trade.total.amount, "refunded": trade.refunded.amount, "created": trade.created}
+
+
+def _our_side(attempt: PaymentAttempt, intent: PaymentIntent, store: str) -> dict[str, Any]:
+    return {"payment": intent.public_id, "out_trade_no": attempt.out_trade_no, "store": store,
+            "attempt_status": attempt.status, "payment_status": intent.status, "amount": intent.amount,
+            "refunded": intent.refunded_amount, "tender": intent.tender}
+
+
+def reconcile(session: Session, payments: Payments, day: date, store: str | None,
+              who: Principal) -> dict[str, Any]:
+    """Compare our paid Alipay attempts created on ``day`` (GMT+8) with the gateway's trades.
+
+    A trade the gateway has and we do not know cannot be placed in a store, so it appears in
+    every store's report as well as the chain-wide one.
+    """
+    location_id: int | None = None
+    if store:
+        location = get_location(session, store)
+        who.require_location(location.id)
+        location_id = location.id
+    elif who.store_id is not None:
+        location_id = who.store_id  # a store manager sees their store
+    session.rollback()  # no transaction open while the gateway's list downloads
+    gateway_trades = {t.out_trade_no: t for t in payments.trade_listing().trades_on(day)}
+
+    start = datetime.combine(day, time.min, tzinfo=GMT8)
+    end = start + timedelta(days=1)
+    codes: dict[int, str] = {i: c for i, c in session.execute(select(Location.id, Location.code))}
+    in_day = (PaymentAttempt.created_at >= start) & (PaymentAttempt.created_at < end)
+    named = PaymentAttempt.out_trade_no.in_(list(gateway_trades) or [""])
+    rows = session.execute(
+        select(PaymentAttempt, PaymentIntent)
+        .join(PaymentIntent, PaymentIntent.id == PaymentAttempt.intent_id)
+        .where(in_day | named)
+    ).all()
+    ours = {a.out_trade_no: (a, i) for a, i in rows}
+
+    mismatches: list[dict[str, Any]] = []
+    matched = 0
+    our_total = gateway_total = 0
+    for no, trade in sorted(gateway_trades.items()):
+        mine = ours.get(no)
+        if mine is not None and location_id is not None and mine[1].location_id != location_id:
+            continue
+        if trade.was_paid:
+            gateway_total += trade.total.amount
+        if mine is None:
+            if trade.was_paid:
+                mismatches.append({"kind": "missing_here", "out_trade_no": no,
+                                   "gateway": _gateway_side(trade), "ours": None})
+            continue
+        attempt, intent = mine
+        side = _our_side(attempt, intent, codes[intent.location_id])
+        if trade.was_paid and attempt.status != "paid":
+            mismatches.append({"kind": "unpaid_here", "out_trade_no": no, "gateway": _gateway_side(trade),
+                               "ours": side})
+        elif attempt.status == "paid" and not trade.was_paid:
+            mismatches.append({"kind": "missing_at_gateway", "out_trade_no": no,
+                               "gateway": _gateway_side(trade), "ours": side})
+        elif attempt.status == "paid":
+            if trade.total != Money(intent.amount, intent.currency):
+                kind = "amount_differs"
+            elif intent.out_trade_no == no and trade.refunded.amount != intent.refunded_amount:
+                kind = "refund_differs"
+            else:
+                matched += 1
+                continue
+            mismatches.append({"kind": kind, "out_trade_no": no, "gateway": _gateway_side(trade),
+                               "ours": side})
+
+    for no, (attempt, intent) in sorted(ours.items()):
+        if location_id is not None and intent.location_id != location_id:
+            continue
+        if attempt.status != "paid":
+            continue
+        if not (start <= attempt.created_at < end) and no not in gateway_trades:
+            continue
+        our_total += intent.amount
+        if no not in gateway_trades:
+            mismatches.append({"kind": "missing_at_gateway", "out_trade_no": no, "gateway": None,
+                               "ours": _our_side(attempt, intent, codes[intent.location_id])})
+    return {
+        "date": day.isoformat(),
+        "timezone": "GMT+8",
+        "store": store or (codes.get(location_id) if location_id is not None else None),
+        "matched": matched,
+        "ours_paid_total": our_total,
+        "gateway_paid_total": gateway_total,
+        "mismatches": mismatches,
+    }

@@ -1,0 +1,912 @@
+"""Payments: take cash, charge Alipay by QR or payment code, settle online orders, refund.
+
+Every use case follows one rule: no database transaction is open while we wait on the gateway.
+The intent (and its attempt, with a fresh out_trade_no) is written and committed first; then
+the gateway is called; then what its answer proves is recorded in a new transaction. A crash in
+between leaves an intent that says what was attempted, and a query settles it.
+
+A payment becomes paid only on a verified answer (a signed notification, a signed query or pay
+answer) whose order and amount match (DESIGN.md invariant 6). Doubtful answers are followed by a
+query and, when still unsettled, a cancel. Status changes are idempotent and never go backwards.
+
+Locks: when an online order is involved, its row is locked before the intent's (FOR UPDATE, in
+that order everywhere), so concurrent notifications for a split tender settle the order once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from retail.cash import CashError, take_cash
+from retail.money import Money
+from store_server.api.auth import Principal
+from store_server.db import transaction, utcnow
+from store_server.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from store_server.events.service import NewEvent, record_many
+from store_server.locations.models import Location
+from store_server.locations.service import get_location
+from store_server.orders.models import Order
+from store_server.orders.records import get_order
+from store_server.orders.service import TransitionIn, transition
+
+from .code_payment import CodePaymentResult, CodePaymentStatus, charge_payment_code
+from .gateway import GMT8, SUB_TRADE_NOT_EXIST, CancelResult, Outcome, TradeStatus
+from .models import OPEN_STATUSES, PAID_STATUSES, PaymentAttempt, PaymentIntent, PaymentRefund
+from .runtime import Payments
+
+# The actor of changes the gateway causes (notifications, background charges).
+SYSTEM = Principal("system", 0, "admin", None, "payments")
+MAX_WAIT_SECONDS = 25.0
+POLL_SLEEP = 0.2
+
+
+# --------------------------------------------------------------------------- requests
+
+
+class PaymentIn(BaseModel):
+    tender: Literal["cash", "alipay_qr", "alipay_code"]
+    order: str | None = Field(None, max_length=40, description="an online order's number")
+    sale_uuid: uuid.UUID | None = Field(
+        None, description="a till checkout: the sale's client-generated UUID (the sale may not "
+        "exist on the server yet)")
+    store: str | None = Field(None, description="till checkout by a chain-wide user: the store")
+    amount: int | None = Field(None, gt=0, description="minor units this tender settles; for an "
+                               "order, defaults to what is still due")
+    currency: str | None = Field(None, min_length=3, max_length=3,
+                                 description="till checkout: defaults to the store's currency")
+    tendered: int | None = Field(None, gt=0, description="cash: what the shopper hands over")
+    auth_code: str | None = Field(None, pattern=r"^\d{16,24}$",
+                                  description="alipay_code: the payment code scanned from the phone")
+    subject: str | None = Field(None, min_length=1, max_length=128,
+                                description="what the shopper's wallet shows")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PaymentIn:
+        if (self.order is None) == (self.sale_uuid is None):
+            raise ValueError("give either 'order' (an online order) or 'sale_uuid' (a till checkout)")
+        if self.sale_uuid is not None and self.amount is None:
+            raise ValueError("a till checkout states the 'amount' this tender pays")
+        if self.tender == "cash" and self.tendered is None:
+            raise ValueError("cash needs 'tendered', the amount handed over")
+        if self.tender == "alipay_code" and not self.auth_code:
+            raise ValueError("alipay_code needs 'auth_code', the code scanned from the phone")
+        return self
+
+
+class RetryIn(BaseModel):
+    auth_code: str | None = Field(None, pattern=r"^\d{16,24}$",
+                                  description="alipay_code: the fresh code the shopper shows")
+
+
+class RefundIn(BaseModel):
+    amount: int | None = Field(None, gt=0, description="minor units; defaults to all that is left")
+    reason: str = Field("", max_length=256)
+
+
+class PaymentDeclined(DomainError):
+    status = 422
+    code = "payment-refused"
+    title = "The payment cannot be taken"
+
+
+@dataclass
+class _After:
+    """Work for after commit: gateway calls must not run inside the transaction."""
+
+    refund: list[tuple[str, str]] = field(default_factory=list)  # (public_id, reason)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _doc(session: Session, intent: PaymentIntent) -> dict[str, Any]:
+    """The payment as the API, the events and the webhooks show it."""
+    code = session.execute(select(Location.code).where(Location.id == intent.location_id)).scalar_one()
+    attempts = session.execute(
+        select(PaymentAttempt).where(PaymentAttempt.intent_id == intent.id).order_by(PaymentAttempt.id)
+    ).scalars()
+    refunds = session.execute(
+        select(PaymentRefund).where(PaymentRefund.intent_id == intent.id).order_by(PaymentRefund.id)
+    ).scalars()
+    doc: dict[str, Any] = {
+        "id": intent.public_id,
+        "tender": intent.tender,
+        "status": intent.status,
+        "amount": intent.amount,
+        "currency": intent.currency,
+        "store": code,
+        "order": intent.order_number,
+        "sale": None if intent.sale_uuid is None else {
+            "sale_uuid": intent.sale_uuid, "device_id": intent.device_id},
+        "reference": intent.public_id,  # what a till records as the tender reference
+        "out_trade_no": intent.out_trade_no,
+        "trade_no": intent.trade_no,
+        "qr_code": intent.qr_code if intent.status == "waiting_for_shopper" else None,
+        "refunded_amount": intent.refunded_amount,
+        "refundable_amount": (intent.amount - intent.refunded_amount
+                              if intent.status in ("paid", "refunded_partially") else 0),
+        "failure": {"code": intent.failure_code, "reason": intent.failure_reason}
+        if intent.status == "failed" or intent.failure_reason else None,
+        "attention": intent.attention or None,
+        "created_by": intent.created_by,
+        "created_at": intent.created_at.isoformat(),
+        "updated_at": intent.updated_at.isoformat(),
+        "paid_at": intent.paid_at.isoformat() if intent.paid_at else None,
+        "attempts": [
+            {"out_trade_no": a.out_trade_no, "status": a.status, "trade_no": a.trade_no,
+             "reason": a.reason or None, "created_at": a.created_at.isoformat()}
+            for a in attempts
+        ],
+        "refunds": [_refund_doc(r) for r in refunds],
+    }
+    if intent.tender == "cash":
+        doc["cash"] = {"tendered": intent.tendered, "change": intent.change,
+                       "rounding": intent.rounding, "taken": (intent.tendered or 0) - intent.change}
+    return doc
+
+
+def _refund_doc(refund: PaymentRefund) -> dict[str, Any]:
+    return {"out_request_no": refund.out_request_no, "amount": refund.amount, "status": refund.status,
+            "reason": refund.reason, "failure_reason": refund.failure_reason or None,
+            "created_at": refund.created_at.isoformat(),
+            "settled_at": refund.settled_at.isoformat() if refund.settled_at else None}
+
+
+def _find(session: Session, public_id: str, *, lock: bool = False) -> PaymentIntent:
+    stmt = select(PaymentIntent).where(PaymentIntent.public_id == public_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    intent = session.execute(stmt).scalar_one_or_none()
+    if intent is None:
+        raise NotFound(f"no payment {public_id}", payment=public_id)
+    return intent
+
+
+def _lock_for_change(session: Session, public_id: str) -> tuple[PaymentIntent, Order | None]:
+    """Lock the order (if any) and then the intent: the one lock order used everywhere."""
+    intent = _find(session, public_id)
+    order = get_order(session, intent.order_number, lock=True) if intent.order_number else None
+    return _find(session, public_id, lock=True), order
+
+
+def _authorize(intent: PaymentIntent, who: Principal) -> None:
+    """Invariant 8: a store's staff and devices touch only that store's payments."""
+    who.require_location(intent.location_id)
+
+
+def read_payment(session: Session, public_id: str, who: Principal) -> dict[str, Any]:
+    intent = _find(session, public_id)
+    _authorize(intent, who)
+    return _doc(session, intent)
+
+
+def list_payments(session: Session, who: Principal, *, order: str | None = None,
+                  sale_uuid: str | None = None) -> list[dict[str, Any]]:
+    if (order is None) == (sale_uuid is None):
+        raise InvalidInput("ask for the payments of one 'order' or one 'sale_uuid'")
+    stmt = select(PaymentIntent).order_by(PaymentIntent.id)
+    if order:
+        stmt = stmt.where(PaymentIntent.order_number == order)
+    else:
+        try:
+            canonical = str(uuid.UUID(str(sale_uuid)))  # stored in the canonical lower-case form
+        except ValueError as exc:
+            raise InvalidInput("sale_uuid is not a UUID") from exc
+        stmt = stmt.where(PaymentIntent.sale_uuid == canonical)
+    intents = [i for i in session.execute(stmt).scalars() if who.can_access(i.location_id)]
+    return [_doc(session, i) for i in intents]
+
+
+def wait_for_payment(session: Session, payments: Payments, public_id: str, who: Principal, *,
+                     wait: float, seen_status: str | None = None,
+                     sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    """Long-poll: return as soon as the status differs from ``seen_status`` (default: the status
+    at the start), or when ``wait`` seconds have passed.
+
+    The database is polled in short sleeps, each read in its own short transaction (a snapshot
+    held across the sleeps would never see the change). While a QR waits and no notification
+    has come, the gateway is queried every ``query_interval`` seconds, so a lost notification
+    cannot leave a paid shopper waiting.
+    """
+    intent = _find(session, public_id)
+    _authorize(intent, who)
+    start = seen_status or intent.status
+    deadline = time.monotonic() + max(0.0, min(wait, MAX_WAIT_SECONDS))
+    next_query = time.monotonic() + payments.settings.query_interval
+    while True:
+        session.rollback()  # end the read snapshot so the next read sees new commits
+        intent = _find(session, public_id)
+        if intent.status != start or time.monotonic() >= deadline:
+            return _doc(session, intent)
+        if intent.tender == "alipay_qr" and intent.status in OPEN_STATUSES:
+            if _qr_expired(session, payments, intent):
+                session.rollback()
+                expire_qr(session, payments, public_id)
+                continue
+            if time.monotonic() >= next_query and intent.out_trade_no:
+                session.rollback()
+                refresh_from_gateway(session, payments, public_id)
+                next_query = time.monotonic() + payments.settings.query_interval
+                continue
+        session.rollback()
+        sleep(min(POLL_SLEEP, max(0.0, deadline - time.monotonic())))
+
+
+# --------------------------------------------------------------------------- creating
+
+
+def _fingerprint(data: BaseModel) -> str:
+    return hashlib.sha256(json.dumps(data.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def _new_out_trade_no() -> str:
+    # Alipay allows 64 letters, digits and underscores; the date helps people read the bill.
+    return "PZ" + datetime.now(GMT8).strftime("%Y%m%d%H%M%S") + secrets.token_hex(5).upper()
+
+
+def _still_due(session: Session, order: Order, *, excluding: int | None = None) -> int:
+    """What is left of an order's total once paid and in-flight tenders are counted."""
+    held = session.execute(
+        select(func.coalesce(func.sum(PaymentIntent.amount - PaymentIntent.refunded_amount), 0))
+        .where(PaymentIntent.order_number == order.number,
+               PaymentIntent.status.in_(OPEN_STATUSES + PAID_STATUSES),
+               PaymentIntent.id != (excluding or 0))
+    ).scalar_one()
+    return order.total - int(held)
+
+
+def _check_order_payable(order: Order) -> None:
+    if order.channel != "online":
+        raise Conflict("this is a till or kiosk sale; pay its checkout with 'sale_uuid' instead")
+    if order.status != "reserved" or (order.expires_at is not None and order.expires_at <= utcnow()):
+        state = "expired" if order.status == "reserved" else order.status
+        raise Conflict(f"order {order.number} is {state} and cannot take a payment"
+                       + ("; place a new order" if state in ("expired", "cancelled") else ""),
+                       order_status=state)
+
+
+def create_payment(session: Session, payments: Payments, data: PaymentIn, who: Principal,
+                   idempotency_key: str | None = None) -> dict[str, Any]:
+    """Take one tender for an online order or a till checkout.
+
+    Cash is settled at once. A QR is precreated and the answer carries ``qr_code``. A payment
+    code is charged in the background (the shopper may have to confirm on the phone); this
+    returns when the charge settles or after a few seconds, whichever is first, and the till
+    waits for the rest with ``GET /payments/<id>?wait=25``.
+
+    ``idempotency_key``: the same key with the same body returns the same payment (in its
+    current state); with another body it is refused.
+    """
+    if idempotency_key is not None and len(idempotency_key) > 200:
+        raise InvalidInput("Idempotency-Key must be at most 200 characters")
+    fingerprint = _fingerprint(data)
+    if data.tender != "cash" and payments.alipay_configured:
+        payments.gateway()  # fail before writing anything if the keys cannot be loaded
+    after = _After()
+    try:
+        with transaction(session):
+            existing = _by_key(session, who, idempotency_key)
+            if existing is not None:
+                if existing.request_hash != fingerprint:
+                    raise Conflict("this Idempotency-Key was used with a different payment; use a new "
+                                   "key for a new payment", code_detail="idempotency-key-reused")
+                return {**_doc(session, existing), "replayed": True}
+            intent = _new_intent(session, payments, data, who, idempotency_key, fingerprint, after)
+            public_id = intent.public_id
+    except IntegrityError:
+        # A concurrent request with the same key won the insert: answer with its payment.
+        session.rollback()
+        existing = _by_key(session, who, idempotency_key)
+        if existing is None:
+            raise
+        return {**_doc(session, existing), "replayed": True}
+    _run_after(session, payments, after)
+    if data.tender == "alipay_qr":
+        _precreate(session, payments, public_id)
+    elif data.tender == "alipay_code":
+        assert data.auth_code is not None
+        _start_code_charge(payments, public_id, data.auth_code)
+        return wait_for_payment(session, payments, public_id, who, wait=payments.settings.create_wait,
+                                seen_status="pending")
+    session.rollback()
+    doc = _doc(session, _find(session, public_id))
+    if data.tender == "cash":
+        doc["open_drawer"] = True  # the till kicks the drawer to put the cash in and give change
+    return doc
+
+
+def _by_key(session: Session, who: Principal, key: str | None) -> PaymentIntent | None:
+    if key is None:
+        return None
+    return session.execute(select(PaymentIntent).where(
+        PaymentIntent.created_by == who.key, PaymentIntent.idempotency_key == key)).scalar_one_or_none()
+
+
+def _new_intent(session: Session, payments: Payments, data: PaymentIn, who: Principal,
+                key: str | None, fingerprint: str, after: _After) -> PaymentIntent:
+    if data.tender == "cash" and who.role == "kiosk":
+        raise Forbidden("a kiosk takes no cash; pay by Alipay")
+    order: Order | None = None
+    if data.order is not None:
+        order = get_order(session, data.order, lock=True)  # one tender at a time per order
+        who.require_location(order.location_id)
+        _check_order_payable(order)
+        location = session.get(Location, order.location_id)
+        assert location is not None
+        currency = order.currency
+        due = _still_due(session, order)
+        amount = data.amount if data.amount is not None else due
+        if due <= 0:
+            raise Conflict(f"order {order.number} is covered by its payments already", still_due=0)
+        if amount > due:
+            raise Conflict(f"only {Money(due, currency)} is still due on order {order.number}",
+                           still_due=due)
+        if data.currency and data.currency.upper() != currency:
+            raise InvalidInput(f"order {order.number} is in {currency}, not {data.currency}")
+        subject = data.subject or f"{location.name} · order {order.number}"
+    else:
+        if data.store:
+            location = get_location(session, data.store)
+        elif who.store_id is not None:
+            location = session.get(Location, who.store_id)  # type: ignore[assignment]
+        else:
+            raise InvalidInput("say which 'store' this till checkout is in")
+        assert location is not None
+        who.require_location(location.id)
+        if location.kind != "store":
+            raise InvalidInput(f"{location.code} is not a store; till checkouts happen in stores")
+        currency = (data.currency or location.currency).upper()
+        if currency != location.currency:
+            raise InvalidInput(f"{location.code} sells in {location.currency}, not {currency}")
+        assert data.amount is not None
+        amount = data.amount
+        subject = data.subject or f"{location.name} · sale {str(data.sale_uuid)[:8]}"
+
+    if data.tender != "cash":
+        gateway = payments.gateway()
+        if gateway.config.currency != currency:
+            raise PaymentDeclined(f"Alipay here charges {gateway.config.currency}, not {currency}; "
+                                  "take another tender")
+    now = utcnow()
+    intent = PaymentIntent(
+        public_id="pay_" + secrets.token_hex(10), order_number=order.number if order else None,
+        device_id=who.id if (order is None and who.kind == "device") else None,
+        sale_uuid=str(data.sale_uuid) if data.sale_uuid else None, location_id=location.id,
+        currency=currency, amount=amount, tender=data.tender, status="pending", subject=subject,
+        idempotency_key=key, request_hash=fingerprint, created_by=who.key, created_at=now,
+        updated_at=now)
+    if data.tender == "cash":
+        assert data.tendered is not None
+        try:
+            cash = take_cash(Money(amount, currency), Money(data.tendered, currency), location.country)
+        except CashError as exc:
+            raise PaymentDeclined(str(exc), still_due=amount) from exc
+        intent.tendered, intent.change = cash.tendered.amount, cash.change.amount
+        intent.rounding = cash.rounding.amount
+        intent.status, intent.paid_at = "paid", now
+        session.add(intent)
+        session.flush()
+        record_many(session, [_event(session, intent, "payment.paid")])
+        _settle_order(session, intent, order, after)
+        return intent
+    intent.out_trade_no = _new_out_trade_no()
+    session.add(intent)
+    session.flush()
+    session.add(PaymentAttempt(intent_id=intent.id, out_trade_no=intent.out_trade_no, created_at=now))
+    session.flush()
+    return intent
+
+
+def _event(session: Session, intent: PaymentIntent, kind: str) -> NewEvent:
+    return NewEvent(kind, "payment", intent.public_id, _doc(session, intent), intent.location_id)
+
+
+def _touch(intent: PaymentIntent) -> None:
+    intent.updated_at = utcnow()
+    intent.version += 1
+
+
+# --------------------------------------------------------------------------- settling orders
+
+
+def _settle_order(session: Session, intent: PaymentIntent, order: Order | None, after: _After) -> None:
+    """An online order becomes paid when its paid tenders cover its total exactly.
+
+    Called with the order row locked, right after ``intent`` became paid. If the order can no
+    longer be paid (it expired or was cancelled while the shopper paid), the money goes back:
+    a full refund is queued for after commit.
+    """
+    if order is None:
+        return
+    session.flush()  # autoflush is off: the sum below must see this intent's new status
+    paid = int(session.execute(
+        select(func.coalesce(func.sum(PaymentIntent.amount - PaymentIntent.refunded_amount), 0))
+        .where(PaymentIntent.order_number == order.number, PaymentIntent.status.in_(PAID_STATUSES))
+    ).scalar_one())
+    if order.status != "reserved":
+        intent.attention = f"order {order.number} was {order.status} when this payment arrived; refunded"
+        after.refund.append((intent.public_id, f"order {order.number} is {order.status}"))
+        return
+    if paid < order.total:
+        return
+    references = ",".join(session.execute(
+        select(PaymentIntent.public_id).where(PaymentIntent.order_number == order.number,
+                                              PaymentIntent.status.in_(PAID_STATUSES))
+        .order_by(PaymentIntent.id)).scalars())
+    try:
+        # A savepoint: if the order refuses (say it expired a moment ago), the payment itself
+        # stays recorded as paid and is refunded, rather than being lost with the order's error.
+        with session.begin_nested():
+            transition(session, order.number, "pay",
+                       TransitionIn(amount=order.total, payment_reference=references[:120],
+                                    note="paid: " + references[:280]), SYSTEM)
+    except DomainError as exc:
+        intent.attention = f"order {order.number} could not be marked paid ({exc.detail}); refunded"
+        after.refund.append((intent.public_id, f"order {order.number} cannot be paid"))
+
+
+def _run_after(session: Session, payments: Payments, after: _After) -> None:
+    for public_id, reason in after.refund:
+        # A failure stays visible as the intent's attention and its pending refund; a person
+        # (or a retry with the same key) finishes it.
+        with contextlib.suppress(DomainError):
+            refund_payment(session, payments, public_id, RefundIn(reason=reason[:256]), SYSTEM,
+                           request_key="auto:order-not-payable")
+
+
+# --------------------------------------------------------------------------- gateway outcomes
+
+
+def apply_trade_status(session: Session, payments: Payments, *, out_trade_no: str,
+                       status: TradeStatus, trade_no: str | None, source: str,
+                       refund_request_no: str | None = None) -> bool:
+    """Record what a verified gateway message says about one attempt; True if anything changed.
+
+    The caller has verified the message and checked that its amount matches. Idempotent:
+    a repeated notification, or a query after a notification, finds nothing left to do; an
+    older status arriving late (SUCCESS after CLOSED) is ignored.
+    """
+    after = _After()
+    with transaction(session):
+        attempt = session.execute(
+            select(PaymentAttempt).where(PaymentAttempt.out_trade_no == out_trade_no)).scalar_one_or_none()
+        if attempt is None:
+            return False
+        public_id = session.execute(
+            select(PaymentIntent.public_id).where(PaymentIntent.id == attempt.intent_id)).scalar_one()
+        intent, order = _lock_for_change(session, public_id)
+        current = intent.out_trade_no == out_trade_no
+        events: list[NewEvent] = []
+        changed = False
+        now = utcnow()
+        if status.paid:
+            if attempt.status != "paid":
+                attempt.status, attempt.trade_no, attempt.settled_at = "paid", trade_no, now
+            if current and intent.status in OPEN_STATUSES:
+                intent.status, intent.trade_no, intent.paid_at = "paid", trade_no, now
+                intent.failure_code = intent.failure_reason = ""
+                _touch(intent)
+                record_many(session, [_event(session, intent, "payment.paid")])
+                _settle_order(session, intent, order, after)
+                changed = True
+            elif (not current or intent.status in ("failed", "cancelled")) \
+                    and attempt.reason != "paid after it was abandoned":
+                # An abandoned attempt was paid after all (the cancel lost the race): the
+                # shopper paid twice or for nothing. A person must refund it.
+                attempt.reason = "paid after it was abandoned"
+                intent.attention = f"attempt {out_trade_no} was paid after it was abandoned; refund it"
+                _touch(intent)
+        elif status is TradeStatus.TRADE_CLOSED:
+            if attempt.status == "open":
+                attempt.status, attempt.settled_at = "closed", now
+            if current and intent.status in OPEN_STATUSES:
+                if intent.cancel_requested_at is not None:
+                    # Our own cancel closed it; its notification can overtake the cancel's answer.
+                    intent.status, intent.failure_code = "cancelled", "CANCELLED"
+                    intent.failure_reason = "cancelled; the gateway closed the trade"
+                else:
+                    intent.status, intent.failure_code = "failed", "TRADE_CLOSED"
+                    intent.failure_reason = "the shopper declined or the time to pay ran out"
+                _touch(intent)
+                events.append(_event(session, intent, f"payment.{intent.status}"))
+            elif current and intent.status in ("paid", "refunded_partially"):
+                # Closed after payment: the gateway gave all the money back (a full refund or a
+                # cancel). Settle any refund of ours still pending, then record the rest.
+                _refund_settled(session, intent, refund_request_no, events)
+                if intent.refunded_amount < intent.amount:
+                    intent.refunded_amount = intent.amount
+                    intent.status = "refunded_fully"
+                    _touch(intent)
+                    events.append(_event(session, intent, "payment.refunded"))
+        elif status is TradeStatus.WAIT_BUYER_PAY and current and intent.status == "pending":
+            intent.status = "waiting_for_shopper"
+            _touch(intent)
+        if status.paid and refund_request_no and current:
+            _refund_settled(session, intent, refund_request_no, events)
+        record_many(session, events)
+    _run_after(session, payments, after)
+    return changed or bool(events)
+
+
+def _refund_settled(session: Session, intent: PaymentIntent, out_request_no: str | None,
+                    events: list[NewEvent]) -> None:
+    """A refund notification names our out_request_no: a refund whose answer we missed is done."""
+    if not out_request_no:
+        return
+    refund = session.execute(select(PaymentRefund).where(
+        PaymentRefund.intent_id == intent.id, PaymentRefund.out_request_no == out_request_no,
+        PaymentRefund.status == "pending")).scalar_one_or_none()
+    if refund is None:
+        return
+    _refund_succeeded(intent, refund)
+    events.append(_event(session, intent, "payment.refunded"))
+
+
+def _mark_unpaid(session: Session, public_id: str, out_trade_no: str, status: str, *,
+                 code: str = "", reason: str = "", attempt_status: str = "closed") -> None:
+    """Record that an attempt ended without payment (failed or cancelled)."""
+    with transaction(session):
+        intent, _order = _lock_for_change(session, public_id)
+        attempt = session.execute(
+            select(PaymentAttempt).where(PaymentAttempt.out_trade_no == out_trade_no)).scalar_one()
+        if attempt.status == "open":
+            attempt.status, attempt.reason, attempt.settled_at = attempt_status, reason[:300], utcnow()
+        if intent.out_trade_no == out_trade_no and intent.status == status and reason:
+            # A notification got there first with a generic reason; ours says what happened.
+            intent.failure_reason = reason[:300]
+            return
+        if intent.out_trade_no != out_trade_no or intent.status not in OPEN_STATUSES:
+            return
+        intent.status, intent.failure_code, intent.failure_reason = status, code[:64], reason[:300]
+        _touch(intent)
+        record_many(session, [_event(session, intent, f"payment.{status}")])
+
+
+def _request_cancel(session: Session, public_id: str) -> None:
+    """Say we are about to cancel, before the cancel is sent (see apply_trade_status)."""
+    with transaction(session):
+        intent = _find(session, public_id, lock=True)
+        if intent.cancel_requested_at is None and intent.status in OPEN_STATUSES:
+            intent.cancel_requested_at = utcnow()
+            _touch(intent)
+
+
+def _note_attention(session: Session, public_id: str, text: str, out_trade_no: str | None = None) -> None:
+    with transaction(session):
+        intent = _find(session, public_id, lock=True)
+        intent.attention = text[:300]
+        if out_trade_no:
+            attempt = session.execute(
+                select(PaymentAttempt).where(PaymentAttempt.out_trade_no == out_trade_no)).scalar_one()
+            if attempt.status == "open":
+                attempt.status, attempt.reason = "unresolved", text[:300]
+        _touch(intent)
+
+
+def refresh_from_gateway(session: Session, payments: Payments, public_id: str) -> None:
+    """Ask the gateway about the current attempt and record what a verified answer proves."""
+    intent = _find(session, public_id)
+    out_trade_no, amount = intent.out_trade_no, Money(intent.amount, intent.currency)
+    session.rollback()
+    if not out_trade_no:
+        return
+    query = payments.gateway().query(out_trade_no)
+    if query.outcome is not Outcome.SUCCESS or query.trade_status is None:
+        return  # not scanned yet (TRADE_NOT_EXIST) or unknown: nothing is proven
+    if query.paid and query.total_amount != amount:
+        _note_attention(session, public_id, f"the gateway says {out_trade_no} was paid "
+                        f"{query.total_amount}, not {amount}")
+        return
+    apply_trade_status(session, payments, out_trade_no=out_trade_no, status=query.trade_status,
+                       trade_no=query.trade_no, source="query")
+
+
+# --------------------------------------------------------------------------- QR
+
+
+def _precreate(session: Session, payments: Payments, public_id: str) -> None:
+    intent = _find(session, public_id)
+    out_trade_no = intent.out_trade_no
+    assert out_trade_no is not None
+    amount, subject = Money(intent.amount, intent.currency), intent.subject
+    session.rollback()
+    result = payments.gateway().precreate(
+        out_trade_no, amount, subject, timeout_express=f"{payments.settings.qr_timeout_minutes}m")
+    if result.outcome is Outcome.SUCCESS and result.qr_code:
+        with transaction(session):
+            intent = _find(session, public_id, lock=True)
+            if intent.out_trade_no == out_trade_no and intent.status == "pending":
+                intent.status, intent.qr_code = "waiting_for_shopper", result.qr_code
+                _touch(intent)
+                return
+        return
+    if result.outcome is Outcome.FAILED:
+        _mark_unpaid(session, public_id, out_trade_no, "failed", code=result.sub_code or result.code or "",
+                     reason=result.sub_msg or result.msg or "the gateway refused the QR",
+                     attempt_status="failed")
+        return
+    # Unknown: a QR may exist that nobody will see. Cancel burns the number so it cannot be paid.
+    cancel = _cancel_trade(payments, out_trade_no)
+    if cancel is not None:
+        _mark_unpaid(session, public_id, out_trade_no, "failed", code="GATEWAY_UNKNOWN",
+                     reason=f"the gateway's answer could not be trusted ({result.problem}); try again")
+    else:
+        _note_attention(session, public_id, "the QR's outcome is unknown and cancel did not settle it; "
+                        "cancel the payment again", out_trade_no)
+
+
+def _qr_expired(session: Session, payments: Payments, intent: PaymentIntent) -> bool:
+    """Past the QR's lifetime (from the current attempt: a retry shows a new QR), with a margin
+    for the gateway's own clock."""
+    shown_at = session.execute(select(PaymentAttempt.created_at).where(
+        PaymentAttempt.out_trade_no == intent.out_trade_no)).scalar_one_or_none() or intent.created_at
+    limit = timedelta(minutes=payments.settings.qr_timeout_minutes, seconds=30)
+    return shown_at + limit < utcnow()
+
+
+def expire_qr(session: Session, payments: Payments, public_id: str) -> None:
+    """Close an abandoned QR: ask first (the shopper may have paid at the last moment)."""
+    refresh_from_gateway(session, payments, public_id)
+    intent = _find(session, public_id)
+    out_trade_no = intent.out_trade_no
+    if intent.status not in OPEN_STATUSES or not out_trade_no:
+        return
+    session.rollback()
+    _request_cancel(session, public_id)
+    _cancel_and_record(session, payments, public_id, out_trade_no, "the QR expired unpaid")
+
+
+# --------------------------------------------------------------------------- payment code
+
+
+def _start_code_charge(payments: Payments, public_id: str, auth_code: str) -> None:
+    payments.submit(lambda: _charge_code(payments, public_id, auth_code))
+
+
+def _charge_code(payments: Payments, public_id: str, auth_code: str) -> None:
+    """Background: charge the code and wait for the shopper; record how it ended."""
+    with payments.session_factory() as session:
+        intent = _find(session, public_id)
+        out_trade_no = intent.out_trade_no
+        assert out_trade_no is not None
+        amount, subject = Money(intent.amount, intent.currency), intent.subject
+        session.rollback()
+
+        def on_call(method: str, outcome: Outcome) -> None:
+            if method == "alipay.trade.pay" and outcome is Outcome.WAITING:
+                with transaction(session):
+                    locked = _find(session, public_id, lock=True)
+                    if locked.out_trade_no == out_trade_no and locked.status == "pending":
+                        locked.status = "waiting_for_shopper"
+                        _touch(locked)
+
+        last_check = [0.0, False]
+
+        def gave_up() -> bool:
+            # The cashier's cancel may land on another server process: look in the database,
+            # at most twice a second.
+            if time.monotonic() - last_check[0] >= 0.5:
+                last_check[0] = time.monotonic()
+                with payments.session_factory() as probe:
+                    last_check[1] = probe.execute(select(PaymentIntent.cancel_requested_at).where(
+                        PaymentIntent.public_id == public_id)).scalar_one() is not None
+            return bool(last_check[1])
+
+        def before_cancel(_no: str) -> None:
+            _request_cancel(session, public_id)
+
+        result = charge_payment_code(payments.gateway_with(on_call, before_cancel), out_trade_no=out_trade_no,
+                                     auth_code=auth_code, amount=amount, subject=subject,
+                                     policy=payments.settings.poll, give_up=gave_up)
+        record_code_result(session, payments, public_id, result)
+
+
+def record_code_result(session: Session, payments: Payments, public_id: str,
+                       result: CodePaymentResult) -> None:
+    out_trade_no = result.out_trade_no
+    if result.status is CodePaymentStatus.PAID:
+        apply_trade_status(session, payments, out_trade_no=out_trade_no,
+                           status=TradeStatus.TRADE_SUCCESS, trade_no=result.trade_no, source="pay")
+    elif result.status is CodePaymentStatus.FAILED:
+        _mark_unpaid(session, public_id, out_trade_no, "failed", code=result.sub_code or "",
+                     reason=result.reason or "the gateway refused the payment code",
+                     attempt_status="failed")
+    elif result.status is CodePaymentStatus.CANCELLED:
+        _mark_unpaid(session, public_id, out_trade_no, "cancelled", code="CANCELLED", reason=result.reason)
+        if result.refunded_by_cancel:
+            # Paid at the last moment and cancel gave it back: if we had recorded it as paid,
+            # it is now refunded in full.
+            apply_trade_status(session, payments, out_trade_no=out_trade_no,
+                               status=TradeStatus.TRADE_CLOSED, trade_no=result.trade_no, source="cancel")
+    else:
+        _note_attention(session, public_id, result.reason, out_trade_no)
+
+
+# --------------------------------------------------------------------------- cancel and retry
+
+
+def _cancel_trade(payments: Payments, out_trade_no: str) -> CancelResult | None:
+    """Cancel until the gateway gives a definite answer; None if it never did."""
+    policy = payments.settings.poll
+    for attempt in range(policy.cancel_attempts):
+        if attempt:
+            time.sleep(policy.cancel_retry_interval)
+        result = payments.gateway().cancel(out_trade_no)
+        if result.retry or result.outcome is Outcome.UNKNOWN:
+            continue
+        if result.outcome is Outcome.SUCCESS or result.sub_code == SUB_TRADE_NOT_EXIST:
+            return result
+        return None
+    return None
+
+
+def _cancel_and_record(session: Session, payments: Payments, public_id: str, out_trade_no: str,
+                       reason: str) -> None:
+    result = _cancel_trade(payments, out_trade_no)
+    if result is None:
+        _note_attention(session, public_id, f"{reason}; cancel did not settle the trade, cancel again",
+                        out_trade_no)
+        return
+    if result.action == "refund":
+        reason += "; it was paid meanwhile and the cancel refunded it"
+    _mark_unpaid(session, public_id, out_trade_no, "cancelled", code="CANCELLED", reason=reason)
+    if result.action == "refund":
+        # If we had recorded the payment as paid already, the money is now back in full.
+        apply_trade_status(session, payments, out_trade_no=out_trade_no, status=TradeStatus.TRADE_CLOSED,
+                           trade_no=result.trade_no, source="cancel")
+
+
+def cancel_payment(session: Session, payments: Payments, public_id: str, who: Principal) -> dict[str, Any]:
+    """The cashier gives up, or the shopper walks away: close the trade at once.
+
+    A paid payment is refunded, not cancelled. Cancelling twice is harmless.
+    """
+    with transaction(session):
+        intent = _find(session, public_id, lock=True)
+        _authorize(intent, who)
+        if intent.status in PAID_STATUSES:
+            raise Conflict("this payment is paid; refund it instead", status_now=intent.status)
+        out_trade_no = intent.out_trade_no
+        if intent.status in OPEN_STATUSES and intent.cancel_requested_at is None:
+            intent.cancel_requested_at = utcnow()  # the background charge sees this and stops
+            _touch(intent)
+        open_now = intent.status in OPEN_STATUSES
+    if open_now and out_trade_no:
+        _cancel_and_record(session, payments, public_id, out_trade_no, "cancelled at the till")
+    session.rollback()
+    return _doc(session, _find(session, public_id))
+
+
+def retry_payment(session: Session, payments: Payments, public_id: str, data: RetryIn,
+                  who: Principal) -> dict[str, Any]:
+    """Try a failed or cancelled wallet payment again, with a new out_trade_no (the gateway
+    refuses a closed one); the earlier attempts stay on record."""
+    with transaction(session):
+        intent, order = _lock_for_change(session, public_id)
+        _authorize(intent, who)
+        if intent.tender == "cash":
+            raise Conflict("cash is taken once; create a new payment")
+        if intent.status not in ("failed", "cancelled"):
+            raise Conflict(f"a {intent.status} payment cannot be retried", status_now=intent.status)
+        if intent.tender == "alipay_code" and not data.auth_code:
+            raise InvalidInput("scan a fresh payment code: give 'auth_code'")
+        if order is not None:
+            _check_order_payable(order)
+            if _still_due(session, order, excluding=intent.id) < intent.amount:
+                raise Conflict("the order's other payments cover it now; nothing to retry")
+        intent.out_trade_no = _new_out_trade_no()
+        intent.status, intent.qr_code, intent.cancel_requested_at = "pending", None, None
+        intent.failure_code = intent.failure_reason = ""
+        _touch(intent)
+        session.add(PaymentAttempt(intent_id=intent.id, out_trade_no=intent.out_trade_no))
+    if intent.tender == "alipay_qr":
+        _precreate(session, payments, public_id)
+    else:
+        assert data.auth_code is not None
+        _start_code_charge(payments, public_id, data.auth_code)
+        return wait_for_payment(session, payments, public_id, who, wait=payments.settings.create_wait,
+                                seen_status="pending")
+    session.rollback()
+    return _doc(session, _find(session, public_id))
+
+
+# --------------------------------------------------------------------------- refunds
+
+
+def _refund_succeeded(intent: PaymentIntent, refund: PaymentRefund) -> None:
+    refund.status, refund.settled_at = "succeeded", utcnow()
+    intent.refunded_amount = min(intent.amount, intent.refunded_amount + refund.amount)
+    intent.status = "refunded_fully" if intent.refunded_amount == intent.amount else "refunded_partially"
+    _touch(intent)
+
+
+def refund_payment(session: Session, payments: Payments, public_id: str, data: RefundIn,
+                   who: Principal, request_key: str | None = None) -> dict[str, Any]:
+    """Refund part or all of a paid payment; never more than was paid, counted over all refunds.
+
+    ``request_key`` (the Idempotency-Key) makes a retry the same refund: the same out_request_no
+    goes to the gateway, which never refunds it twice. Cash refunds are recorded (the till pays
+    the money out of the drawer); Alipay refunds go through the gateway.
+    """
+    key = request_key or "auto:" + secrets.token_hex(8)
+    if len(key) > 200:
+        raise InvalidInput("Idempotency-Key must be at most 200 characters")
+    with transaction(session):
+        intent = _find(session, public_id, lock=True)
+        _authorize(intent, who)
+        refund = session.execute(select(PaymentRefund).where(
+            PaymentRefund.intent_id == intent.id, PaymentRefund.request_key == key)).scalar_one_or_none()
+        if refund is not None:
+            if data.amount is not None and data.amount != refund.amount:
+                raise Conflict("this Idempotency-Key was used for a refund of another amount; use a new "
+                               "key for a new refund", code_detail="idempotency-key-reused")
+        else:
+            if intent.status not in ("paid", "refunded_partially"):
+                raise Conflict(f"a {intent.status} payment has nothing to refund", status_now=intent.status)
+            committed = int(session.execute(
+                select(func.coalesce(func.sum(PaymentRefund.amount), 0)).where(
+                    PaymentRefund.intent_id == intent.id,
+                    PaymentRefund.status.in_(("pending", "succeeded")))).scalar_one())
+            left = intent.amount - committed
+            amount = data.amount if data.amount is not None else left
+            if left <= 0 or amount > left:
+                raise Conflict(f"only {Money(max(left, 0), intent.currency)} of this payment can still be "
+                               "refunded", refundable=max(left, 0))
+            refund = PaymentRefund(intent_id=intent.id, out_request_no="RF" + secrets.token_hex(10).upper(),
+                                   request_key=key, amount=amount, reason=data.reason, created_by=who.key)
+            session.add(refund)
+            session.flush()
+            if intent.tender == "cash":
+                _refund_succeeded(intent, refund)
+                record_many(session, [_event(session, intent, "payment.refunded")])
+        refund_id = refund.id
+        pending = refund.status == "pending"
+        out_trade_no, out_request_no = intent.out_trade_no, refund.out_request_no
+        amount_money, reason = Money(refund.amount, intent.currency), refund.reason
+    if pending and out_trade_no:
+        _refund_at_gateway(session, payments, public_id, refund_id, out_trade_no, out_request_no,
+                           amount_money, reason)
+    session.rollback()
+    intent = _find(session, public_id)
+    refund = session.get(PaymentRefund, refund_id)
+    assert refund is not None
+    doc = {**_doc(session, intent), "refund": _refund_doc(refund)}
+    if intent.tender == "cash":
+        doc["open_drawer"] = True  # the till pays the refund out of the drawer
+    return doc
+
+
+def _refund_at_gateway(session: Session, payments: Payments, public_id: str, refund_id: int,
+                       out_trade_no: str, out_request_no: str, amount: Money, reason: str) -> None:
+    gateway = payments.gateway()
+    result = gateway.refund(out_trade_no, amount, out_request_no, reason=reason or None)
+    if result.outcome is Outcome.UNKNOWN:
+        # Safe to repeat at once: the same out_request_no never refunds twice.
+        result = gateway.refund(out_trade_no, amount, out_request_no, reason=reason or None)
+    with transaction(session):
+        intent = _find(session, public_id, lock=True)
+        refund = session.get(PaymentRefund, refund_id, with_for_update=True, populate_existing=True)
+        assert refund is not None
+        if refund.status != "pending":
+            return  # a notification settled it meanwhile
+        if result.outcome is Outcome.SUCCESS:
+            _refund_succeeded(intent, refund)
+            record_many(session, [_event(session, intent, "payment.refunded")])
+        elif result.outcome is Outcome.FAILED:
+            refund.status, refund.settled_at = "failed", utcnow()
+            refund.failure_reason = f"{result.sub_code}: {result.sub_msg or result.msg}"[:300]
+        # UNKNOWN: stays pending; retrying with the same key asks the gateway again.
