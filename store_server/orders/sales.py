@@ -38,6 +38,7 @@ from store_server.inventory.service import CLOCK_SKEW, Movement, apply_movements
 from store_server.locations.models import Location
 from store_server.orders.models import Order
 from store_server.orders.records import NewOrder, TenderIn, insert_orders, new_order_number
+from store_server.payments.models import PAID_STATUSES, PaymentIntent
 from store_server.validation import CurrencyCode, Quantity
 
 log = logging.getLogger(__name__)
@@ -173,8 +174,10 @@ def ingest_sales(session: Session, device: Principal, batch: SalesBatchIn) -> di
     for s in sales:
         if s.sale is not None and not s.code:
             _check(s, location, skus, regime, channel, now, offset)
-            if not s.code:
-                s.document = _sale_document(s, location, device, channel)
+    _verify_wallet_tenders(session, sales, location)
+    for s in sales:
+        if s.sale is not None and not s.code:
+            s.document = _sale_document(s, location, device, channel)
     for attempt in range(ATTEMPTS):
         for s in sales:
             # Fresh on every attempt: a clash on a number is one more reason to retry.
@@ -282,6 +285,37 @@ def _check_tenders(s: _Sale, sale: SaleIn, channel: str) -> str:
         return f"the tenders pay {paid} of a total of {sale.total} (minor units)"
     s.tenders = tenders
     return ""
+
+
+WALLET_TENDERS = ("alipay_qr", "alipay_code")
+
+
+def _verify_wallet_tenders(session: Session, sales: list[_Sale], location: Location) -> None:
+    """A wallet tender counts only if the server saw that payment paid (invariant 6).
+
+    The till took the payment through the payments API; the tender's reference is the
+    payment's id. Without a paid payment of this store for this amount (and this sale, when
+    the payment named one), the sale is rejected rather than recorded as paid by Alipay.
+    """
+    wanted = {t.reference for s in sales if s.tenders and not s.code
+              for t in s.tenders if t.kind in WALLET_TENDERS}
+    intents = {i.public_id: i for i in session.execute(
+        select(PaymentIntent).where(PaymentIntent.public_id.in_(wanted))).scalars()} if wanted else {}
+    for s in sales:
+        if s.code or not s.tenders:
+            continue
+        for t in s.tenders:
+            if t.kind not in WALLET_TENDERS:
+                continue
+            intent = intents.get(t.reference)
+            if (intent is None or intent.status not in PAID_STATUSES or intent.location_id != location.id
+                    or intent.amount != t.amount or intent.currency != location.currency
+                    or (intent.sale_uuid and intent.sale_uuid != s.uuid)):
+                s.reject("unverified-payment",
+                         f"no paid {t.kind} payment {t.reference or '(no reference)'} of {t.amount} for "
+                         "this sale at this store; take the payment through the server, then "
+                         "send the sale with the payment's id as the tender reference")
+                break
 
 
 def _record(session: Session, device: Principal, location: Location, channel: str,

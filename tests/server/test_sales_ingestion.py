@@ -81,7 +81,7 @@ def test_accepted_sale_lowers_stock_and_records_order_movements_and_event(chain:
     s = sale([("EARBUDS", 2), ("PHONE-128-BLK", 1)], when=when, cashier="Lucía",
              discounts=[{"amount": 1000, "reason": "Earbuds -10 €", "line": 0, "code": "EAR10"}],
              tenders=[{"kind": "cash", "amount": 5000, "tendered": 5000},
-                      {"kind": "alipay_code", "amount": 33898, "reference": "2026112222001"}])
+                      {"kind": "card", "amount": 33898, "reference": "POS-TERMINAL-2026112222001"}])
     assert s["total"] == 38898
     body = _push(chain, [s])
     assert body["accepted"] == 1 and body["duplicates"] == 0 and body["rejected"] == 0
@@ -100,7 +100,7 @@ def test_accepted_sale_lowers_stock_and_records_order_movements_and_event(chain:
     tenders = chain.session.execute(
         select(OrderTender.kind, OrderTender.amount, OrderTender.change)
         .where(OrderTender.order_id == order.id).order_by(OrderTender.id)).all()
-    assert [t.kind for t in tenders] == ["cash", "alipay_code"]
+    assert [t.kind for t in tenders] == ["cash", "card"]
     movements = chain.session.execute(
         select(StockMovement).where(StockMovement.document == f"sale:{s['uuid']}")).scalars().all()
     assert sorted((m.kind, m.quantity, m.delta_on_hand) for m in movements) == [
@@ -230,7 +230,7 @@ def test_a_shanghai_till_sells_from_shanghai_stock_only(chain: Chain) -> None:
          "store": "SHA-JINQIAO",
          "lines": [{"sku": "TEA", "quantity": 2, "unit_price": 5800},
                    {"sku": "SALMON", "quantity": salmon_grams, "unit_price": 18800}],
-         "tenders": [{"kind": "alipay_qr", "amount": 2 * 5800 + 6580}], "total": 2 * 5800 + 6580}
+         "tenders": [{"kind": "card", "amount": 2 * 5800 + 6580}], "total": 2 * 5800 + 6580}
     body = _push(chain, [s], who="till.shanghai")
     assert body["accepted"] == 1, body
     assert _on_hand(chain, "TEA", "SHA-JINQIAO") == 48
@@ -419,3 +419,25 @@ def test_same_batch_from_five_processes_over_http_lands_once(chain: Chain, tmp_p
     answers = [json.loads(out) for out in outputs]
     assert [a["status"] for a in answers] == [200] * 5, answers
     _assert_landed_once(chain, batch, [a["body"] for a in answers], expected_earbuds=0)
+
+
+def test_a_wallet_tender_counts_only_with_a_payment_the_server_saw_paid(chain: Chain) -> None:
+    from store_server.db import transaction
+    from store_server.locations.service import get_location
+    from store_server.payments.models import PaymentIntent
+
+    s = sale([("EARBUDS", 1)], tenders=[{"kind": "alipay_code", "amount": 4999, "reference": "pay_forged"}])
+    result = _push(chain, [s])["results"][0]
+    assert result["status"] == "rejected" and result["code"] == "unverified-payment"
+    assert _on_hand(chain, "EARBUDS") == 20
+    with transaction(chain.session):
+        chain.session.add(PaymentIntent(
+            public_id="pay_real", location_id=get_location(chain.session, "MAD-XANADU").id,
+            currency="EUR", amount=4999, tender="alipay_code", status="paid", sale_uuid=s["uuid"],
+            created_by="test"))
+    honest = {**s, "tenders": [{"kind": "alipay_code", "amount": 4999, "reference": "pay_real"}]}
+    assert _push(chain, [honest])["results"][0]["status"] == "accepted"
+    other_sale = sale([("EARBUDS", 1)], tenders=[{"kind": "alipay_code", "amount": 4999,
+                                                  "reference": "pay_real"}])
+    assert _push(chain, [other_sale])["results"][0]["code"] == "unverified-payment"
+    assert _on_hand(chain, "EARBUDS") == 19
