@@ -19,6 +19,7 @@ from store_server.api.framework import api_blueprint, openapi_document
 from store_server.api.problems import problem
 from store_server.catalog import api as _catalog_api  # noqa: F401
 from store_server.config import instance_path, load_config
+from store_server.customers import api as _customers_api  # noqa: F401
 from store_server.db import make_engine, make_session_factory
 from store_server.devices import api as _devices_api  # noqa: F401
 from store_server.errors import DomainError
@@ -29,6 +30,7 @@ from store_server.orders import api as _orders_api  # noqa: F401
 from store_server.orders import sales_api as _sales_api  # noqa: F401
 from store_server.payments import api as _payments_api  # noqa: F401
 from store_server.promotions import api as _promotions_api  # noqa: F401
+from store_server.recommendations import api as _recommendations_api  # noqa: F401
 from store_server.webhooks import api as _webhooks_api  # noqa: F401
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,10 @@ def _create_app() -> Flask:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (db, inventory, orders, users, demo, webhooks):
+    from store_server.customers.commands import customers
+    from store_server.recommendations.commands import recommendations
+
+    for group in (db, inventory, orders, users, demo, webhooks, customers, recommendations):
         app.cli.add_command(group)
 
 

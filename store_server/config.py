@@ -72,4 +72,9 @@ def load_config(folder: Path, overrides: dict[str, Any] | None = None) -> dict[s
     config.update(overrides)
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = env.get("PLAZA_SECRET_KEY") or _secret(folder, "secret_key")
+    # Signs member QRs; every server process of the chain must share it (the instance folder
+    # or the environment). A member QR expires after this long; 0 means only revocation ends it.
+    if "MEMBER_QR_KEY" not in config:
+        config["MEMBER_QR_KEY"] = env.get("PLAZA_MEMBER_QR_KEY") or _secret(folder, "member_qr_key")
+    config.setdefault("MEMBER_QR_TTL_MINUTES", int(env.get("PLAZA_MEMBER_QR_TTL_MINUTES", "1440")))
     return config

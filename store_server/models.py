@@ -3,6 +3,7 @@
 from store_server.accounts.models import ApiToken, User
 from store_server.api.models import IdempotentRequest
 from store_server.catalog.models import Gtin, Price, PriceList, Product, ProductTranslation, Sku
+from store_server.customers.models import Customer, PointsEntry
 from store_server.db import Base
 from store_server.devices.models import Device
 from store_server.events.models import Event, EventCounter
@@ -24,15 +25,17 @@ from store_server.orders.models import (
 )
 from store_server.payments.models import GatewayCall, PaymentAttempt, PaymentIntent, PaymentRefund
 from store_server.promotions.models import GiveawayCounter, GiveawayGrant, Promotion
+from store_server.recommendations.models import BoughtTogether, ForYou, PopularSku, RecommendationRun
 from store_server.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 metadata = Base.metadata
 
 __all__ = [
-    "ApiToken", "Device", "Event", "EventCounter", "GatewayCall", "GiveawayCounter",
-    "GiveawayGrant", "Gtin", "IdempotentRequest", "Location", "Order", "OrderDiscount",
-    "OrderLine", "OrderTax", "OrderTender", "OrderTransition", "PaymentAttempt",
-    "PaymentIntent", "PaymentRefund", "Price", "PriceList", "Product", "ProductTranslation",
-    "Promotion", "Sku", "StockCount", "StockLevel", "StockMovement", "Transfer", "TransferLine",
-    "User", "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "metadata",
+    "ApiToken", "BoughtTogether", "Customer", "Device", "Event", "EventCounter", "ForYou",
+    "GatewayCall", "GiveawayCounter", "GiveawayGrant", "Gtin", "IdempotentRequest", "Location",
+    "Order", "OrderDiscount", "OrderLine", "OrderTax", "OrderTender", "OrderTransition",
+    "PaymentAttempt", "PaymentIntent", "PaymentRefund", "PointsEntry", "PopularSku", "Price",
+    "PriceList", "Product", "ProductTranslation", "Promotion", "RecommendationRun", "Sku",
+    "StockCount", "StockLevel", "StockMovement", "Transfer", "TransferLine", "User",
+    "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "metadata",
 ]

@@ -1,7 +1,7 @@
 """promotions
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-22 03:26:16.787897
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import store_server.db
 
 revision: str = '0006'
-down_revision: str | None = '0004'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

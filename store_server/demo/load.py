@@ -34,6 +34,7 @@ from store_server.catalog.service import (
 )
 from store_server.db import transaction, utcnow
 from store_server.demo.catalogue import ProductSpec, demo_catalogue, large_catalogue
+from store_server.demo.history import load_purchase_history
 from store_server.events.service import NewEvent, record_many
 from store_server.inventory.service import LineIn, Movement, ReceiptIn, apply_movements, receive
 from store_server.locations.models import Location
@@ -138,7 +139,9 @@ def load_demo(session: Session) -> dict[str, Any]:
         receive(session, ReceiptIn(location=location_code, document=f"OPENING-{location_code}",
                                    lines=lines, reason="opening stock"), actor="demo")
     credentials = _create_staff(session)
-    return {"status": "loaded", **_counts(session), "credentials_file": str(credentials)}
+    history = load_purchase_history(session)  # members and months of sales (runs once)
+    return {"status": "loaded", **_counts(session), "credentials_file": str(credentials),
+            "purchase_history": history}
 
 
 def _create_staff(session: Session) -> Path:

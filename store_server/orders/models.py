@@ -63,6 +63,8 @@ class Order(Base):
     customer_name: Mapped[str] = mapped_column(String(200), default="")
     customer_phone: Mapped[str] = mapped_column(String(40), default="")
     customer_email: Mapped[str] = mapped_column(String(200), default="")
+    # The member who bought (customers/): their history across channels and their points.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
     delivery_address: Mapped[str] = mapped_column(Text, default="")
     delivery_latitude: Mapped[float | None] = mapped_column(Float)
     delivery_longitude: Mapped[float | None] = mapped_column(Float)

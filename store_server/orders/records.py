@@ -59,6 +59,7 @@ class NewOrder:
     pickup_token: str | None = None
     tenders: list[TenderIn] = field(default_factory=list)
     note: str = ""
+    customer_id: int | None = None  # a member, identified by their member QR
     created_at: datetime | None = None  # set by insert_orders
 
 
@@ -84,6 +85,7 @@ def insert_orders(session: Session, orders: list[NewOrder]) -> list[int]:
         "tax_total": o.priced.tax_total.amount, "total": o.priced.total.amount,
         "customer_name": o.customer.get("name", ""), "customer_phone": o.customer.get("phone", ""),
         "customer_email": o.customer.get("email", ""),
+        "customer_id": o.customer_id,
         "delivery_address": o.customer.get("address", ""),
         "delivery_latitude": o.customer.get("latitude"),
         "delivery_longitude": o.customer.get("longitude"),

@@ -11,7 +11,8 @@ os.environ.setdefault("PLAZA_ARGON2_PROFILE", "RFC_9106_LOW_MEMORY")
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench")
-    parser.add_argument("which", nargs="?", default="catalogue", choices=["catalogue", "orders", "sales"])
+    parser.add_argument("which", nargs="?", default="catalogue",
+                        choices=["catalogue", "orders", "sales", "recommendations"])
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--skus", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=16)
@@ -31,6 +32,10 @@ def main() -> None:
         from tests.bench import sales
 
         sales.run(args.databases.split(","), args.seconds)
+    elif args.which == "recommendations":
+        from tests.bench import recommendations
+
+        recommendations.run(args.databases.split(","), seconds=min(args.seconds, 5))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Customers: member accounts, consents, the signed member QR, points and purchase history."""

@@ -1,0 +1,1 @@
+"""Recommendations: "bought together", "for you" and best sellers, mined from order history."""

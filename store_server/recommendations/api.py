@@ -1,0 +1,50 @@
+"""HTTP for recommendations: bought together, for you, popular; each for one store's stock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from store_server.api import Ctx, operation
+from store_server.api.auth import STAFF, TERMINALS
+from store_server.customers.service import QRSettings
+from store_server.recommendations import service
+
+READERS = STAFF | TERMINALS
+
+
+class StoreQuery(BaseModel):
+    store: str | None = Field(None, description="location code; a device's own store by default")
+    limit: int = Field(10, ge=1, le=50)
+    lang: str | None = Field(None, max_length=10, description="language of names and reasons")
+
+
+class ForYouQuery(StoreQuery):
+    member_qr: str | None = Field(None, max_length=300, description="the scanned member QR")
+    customer: str | None = Field(None, max_length=20, description="member number (staff only)")
+
+
+@operation("GET", "/recommendations/bought-together/<sku>", summary="Often bought with this SKU",
+           tag="recommendations", roles=READERS, query=StoreQuery)
+def bought_together(ctx: Ctx, sku: str) -> dict[str, Any]:
+    """Only what is available to sell at the store, each with the reason it is suggested;
+    the store's best sellers fill in when the history knows too little about this SKU."""
+    q: StoreQuery = ctx.query
+    return service.bought_together(ctx.session, sku, q.store, q.limit, q.lang, ctx.who)
+
+
+@operation("GET", "/recommendations/for-you", summary="For a member, from what they bought",
+           tag="recommendations", roles=READERS, query=ForYouQuery)
+def for_you(ctx: Ctx) -> dict[str, Any]:
+    """Personal only with the member's consent (``personalised``); otherwise best sellers."""
+    q: ForYouQuery = ctx.query
+    return service.for_you(ctx.session, q.store, q.limit, q.lang, ctx.who,
+                           QRSettings.from_config(ctx.config), q.member_qr, q.customer)
+
+
+@operation("GET", "/recommendations/popular", summary="Best sellers in stock at a store",
+           tag="recommendations", roles=READERS, query=StoreQuery)
+def popular(ctx: Ctx) -> dict[str, Any]:
+    q: StoreQuery = ctx.query
+    return service.popular(ctx.session, q.store, q.limit, q.lang, ctx.who)
