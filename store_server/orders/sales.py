@@ -31,6 +31,8 @@ from retail.pricing import DiscountInput, LineInput, PricedOrder, PricingError, 
 from retail.tax import TaxRegime, regime_for
 from store_server.api.auth import Principal
 from store_server.catalog.models import Sku
+from store_server.customers.models import Customer
+from store_server.customers.service import award_points
 from store_server.db import transaction, utcnow
 from store_server.errors import Conflict, Forbidden
 from store_server.events.service import NewEvent, record_many
@@ -87,6 +89,8 @@ class SaleIn(BaseModel):
     tenders: list[SaleTenderIn] = Field(default_factory=list, max_length=20)
     tax_total: int | None = Field(None, description="checked against the server's tax if given")
     total: int = Field(ge=0, description="what the shopper paid, minor units")
+    member: str | None = Field(None, max_length=20,
+                               description="the member number the till identified from a member QR")
 
 
 class SalesBatchIn(BaseModel):
@@ -132,6 +136,7 @@ class _Sale:
     tenders: list[TenderIn] | None = None
     document: dict[str, Any] | None = None  # for the order.created event, less its number
     number: str = ""
+    customer_id: int | None = None  # the member who earns points for it
     code: str = ""  # set when rejected
     reason: str = ""
 
@@ -175,6 +180,7 @@ def ingest_sales(session: Session, device: Principal, batch: SalesBatchIn) -> di
         if s.sale is not None and not s.code:
             _check(s, location, skus, regime, channel, now, offset)
     _verify_wallet_tenders(session, sales, location)
+    _find_members(session, sales)
     for s in sales:
         if s.sale is not None and not s.code:
             s.document = _sale_document(s, location, device, channel)
@@ -285,6 +291,18 @@ def _check_tenders(s: _Sale, sale: SaleIn, channel: str) -> str:
         return f"the tenders pay {paid} of a total of {sale.total} (minor units)"
     s.tenders = tenders
     return ""
+
+
+def _find_members(session: Session, sales: list[_Sale]) -> None:
+    """Attach members by number. An unknown number never stops a sale: it earns no points."""
+    numbers = {s.sale.member for s in sales if s.sale and s.sale.member and not s.code}
+    if not numbers:
+        return
+    ids = dict(session.execute(
+        select(Customer.number, Customer.id).where(Customer.number.in_(numbers))).all())
+    for s in sales:
+        if s.sale and s.sale.member:
+            s.customer_id = ids.get(s.sale.member)
 
 
 WALLET_TENDERS = ("alipay_qr", "alipay_code")
@@ -400,8 +418,9 @@ def _write(session: Session, device: Principal, location: Location, channel: str
             priced=s.priced, sku_ids={code: skus[code].id for code in {ln.sku for ln in s.sale.lines}},
             occurred_at=s.occurred_at, actor=device.key, number=numbers[s.index],
             client_uuid=s.uuid, content_hash=s.content_hash, device_id=device.id,
-            cashier=s.sale.cashier, tenders=s.tenders or [], note=f"sold at {device.name}"))
-    insert_orders(session, orders)
+            cashier=s.sale.cashier, tenders=s.tenders or [], note=f"sold at {device.name}",
+            customer_id=s.customer_id))
+    ids = insert_orders(session, orders)
     movements = []
     for s in accepted:
         assert s.sale is not None and s.occurred_at is not None
@@ -414,10 +433,14 @@ def _write(session: Session, device: Principal, location: Location, channel: str
                      actor=device.key, idempotency_key=f"sale:{s.uuid}:{no}", note=note)
             for no, line in enumerate(s.sale.lines)
         ]
-    # Locks every level the batch touches (in key order) and writes the stock events; ours
-    # come after it, once no more row locks are needed.
-    apply_movements(session, movements)
-    record_many(session, [
+    # Locks every level the batch touches (in key order); its stock events are written with
+    # ours in one go, once no more row locks are needed.
+    events: list[NewEvent] = []
+    apply_movements(session, movements, events)
+    members = [order_id for order_id, o in zip(ids, orders, strict=True) if o.customer_id]
+    if members:
+        award_points(session, members)
+    record_many(session, events + [
         NewEvent("order.created", "order", s.number, {"number": s.number, **(s.document or {})},
                  location_id=location.id)
         for s in accepted

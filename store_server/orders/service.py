@@ -27,6 +27,8 @@ from retail.promotions import BasketLine
 from store_server.api.auth import Principal
 from store_server.catalog.models import Product, Sku
 from store_server.catalog.service import price_windows, skus_by_code
+from store_server.customers.models import Customer
+from store_server.customers.service import award_points
 from store_server.db import transaction, utcnow
 from store_server.errors import Conflict, Forbidden, InsufficientStock, InvalidInput
 from store_server.events.service import NewEvent, record_many
@@ -71,6 +73,7 @@ class OnlineOrderIn(BaseModel):
     address: AddressIn | None = Field(None, description="delivery (required) or ship")
     customer: CustomerIn = Field(default_factory=CustomerIn)
     coupons: list[str] = Field(default_factory=list, max_length=10)
+    member: str | None = Field(None, max_length=20, description="member number: earns points on completion")
 
     @model_validator(mode="after")
     def _needs(self) -> OnlineOrderIn:
@@ -151,6 +154,12 @@ def place_order(session: Session, data: OnlineOrderIn, actor: str,
         return price_cache[location.price_list_id]
 
     prices_at(candidates[0][0])  # the usual choice, priced before the lock
+    customer_id = None
+    if data.member:
+        customer_id = session.execute(
+            select(Customer.id).where(Customer.number == data.member)).scalar_one_or_none()
+        if customer_id is None:
+            raise InvalidInput(f"no member {data.member}; check the member number", member=data.member)
     with transaction(session):
         keys = sorted((loc.id, sku_id) for loc, _ in candidates for sku_id in wanted)
         levels = load_levels(session, keys, lock=True)  # one ordered lock for all candidates
@@ -187,7 +196,7 @@ def place_order(session: Session, data: OnlineOrderIn, actor: str,
             promised_at=(now + timedelta(minutes=location.quick_delivery_minutes or 0)
                          if data.fulfilment == "delivery" else None),
             pickup_token=secrets.token_urlsafe(16) if data.fulfilment == "pickup" else None,
-            note=f"reserved at {location.code}",
+            note=f"reserved at {location.code}", customer_id=customer_id,
         )
         insert_orders(session, [new])
         events: list[NewEvent] = []
@@ -314,6 +323,8 @@ def transition(session: Session, number: str, action: str, data: TransitionIn,
             _move(session, order, "fulfil", who.key)
         _set_status(session, order, target, who.key, data.note)
         session.flush()
+        if target == "completed" and order.customer_id:
+            award_points(session, [order.id])
         doc = order_document(session, order)
         record_many(session, [NewEvent(f"order.{target}", "order", order.number, doc)])
         return doc

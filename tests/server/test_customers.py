@@ -187,3 +187,34 @@ def test_changing_details_and_consent(chain: Chain) -> None:
     no_contact = api.patch(f"/customers/{member['number']}", json={"email": None})
     assert no_contact.status_code == 422
     assert api.get("/customers/MNOSUCHONE").status_code == 404
+
+
+def test_members_earn_points_on_till_sales_and_completed_online_orders(chain: Chain) -> None:
+    import uuid
+    from datetime import timedelta
+
+    member = _register(chain)
+    number = member["number"]
+    sale = {"uuid": str(uuid.uuid4()), "occurred_at": (utcnow() - timedelta(minutes=1)).isoformat(),
+            "lines": [{"sku": "EARBUDS", "quantity": 1, "unit_price": 4999}],
+            "tenders": [{"kind": "cash", "amount": 4999, "tendered": 5000}], "total": 4999,
+            "member": number}
+    result = chain.api("till.madrid").post("/sync/sales", json={"sales": [sale]}).json
+    assert result["accepted"] == 1
+    after_sale = chain.api("cashier.madrid").get(f"/customers/{number}").json["points"]
+    assert after_sale == 49  # 49.99 EUR earns 49
+    # Sending the sale again earns nothing more.
+    chain.api("till.madrid").post("/sync/sales", json={"sales": [sale]})
+    assert chain.api("cashier.madrid").get(f"/customers/{number}").json["points"] == 49
+    order = chain.api("admin").post("/orders", json={
+        "fulfilment": "ship", "member": number, "lines": [{"sku": "EARBUDS", "quantity": 1}]}).json
+    staff = chain.api("manager.madrid")
+    chain.api("admin").post(f"/orders/{order['number']}/pay", json={"amount": order["total"]})
+    for action in ("start_picking", "ship"):
+        staff.post(f"/orders/{order['number']}/{action}", json={})
+    assert chain.api("cashier.madrid").get(f"/customers/{number}").json["points"] == 49  # not yet
+    staff.post(f"/orders/{order['number']}/complete", json={})
+    assert chain.api("cashier.madrid").get(f"/customers/{number}").json["points"] == 98
+    unknown = chain.api("admin").post("/orders", json={
+        "fulfilment": "ship", "member": "M-NOPE", "lines": [{"sku": "EARBUDS", "quantity": 1}]})
+    assert unknown.status_code == 422
