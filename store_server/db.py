@@ -141,3 +141,14 @@ def transaction(session: Session) -> Iterator[Session]:
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_missing(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    """INSERT rows, skipping any whose unique ``keys`` exist already (also under a race)."""
+    if not rows:
+        return
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(table).on_conflict_do_nothing(index_elements=keys), rows)

@@ -16,6 +16,8 @@ from store_server.api.pagination import PageQuery, decode_cursor, page
 from store_server.catalog import service
 from store_server.catalog.models import PriceList, Product
 from store_server.catalog.service import PriceListIn, PricesIn, ProductIn, ProductPatch, SkuIn
+from store_server.errors import Conflict, Forbidden
+from store_server.locations.models import Location
 
 
 class ProductQuery(PageQuery):
@@ -90,8 +92,6 @@ def sku_qr_png(ctx: Ctx, code: str) -> Response:
     sku = service.get_sku(ctx.session, code)
     payload = service.qr_payload(_public_url(), service.sku_documents(ctx.session, [sku.id])[sku.id])
     if payload is None:
-        from store_server.errors import Conflict
-
         raise Conflict(f"SKU {code} has no GTIN, so it has no QR; add a GTIN first")
     buffer = io.BytesIO()
     qrcode.make(payload, border=2).save(buffer, format="PNG")
@@ -118,8 +118,6 @@ def list_price_lists(ctx: Ctx) -> list[dict[str, Any]]:
            idempotent=True)
 def create_price_list(ctx: Ctx, body: PriceListIn) -> dict[str, Any]:
     if ctx.who.role != "admin":
-        from store_server.errors import Forbidden
-
         raise Forbidden("price lists span stores; only an admin creates them")
     return service.create_price_list(ctx.session, body)
 
@@ -133,9 +131,6 @@ def set_prices(ctx: Ctx, body: PricesIn, code: str) -> dict[str, Any]:
 
 
 def _require_price_list_of_own_store(ctx: Ctx, code: str) -> None:
-    from store_server.errors import Forbidden
-    from store_server.locations.models import Location
-
     price_list = service.get_price_list(ctx.session, code)
     store = ctx.session.get(Location, ctx.who.store_id)
     if store is None or store.price_list_id != price_list.id:

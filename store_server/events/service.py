@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from store_server.db import utcnow
@@ -84,6 +84,4 @@ def record(
 
 
 def last_seq(session: Session) -> int:
-    from sqlalchemy import func, select
-
     return int(session.execute(select(func.coalesce(func.max(Event.seq), 0))).scalar_one())

@@ -26,7 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from store_server.catalog.models import Sku
 from store_server.catalog.service import skus_by_code
-from store_server.db import is_postgres, transaction, utcnow
+from store_server.db import insert_missing, transaction, utcnow
 from store_server.errors import AlreadyExists, Conflict, InsufficientStock, InvalidInput, NotFound
 from store_server.events.service import NewEvent, record_many
 from store_server.inventory.models import (
@@ -82,15 +82,7 @@ def _lock_levels(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[in
     now = utcnow()
     rows = [{"location_id": loc, "sku_id": sku, "on_hand": 0, "reserved": 0,
              "safety_stock": 0, "needs_count": False, "updated_at": now} for loc, sku in missing]
-    if is_postgres(session):
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(StockLevel).on_conflict_do_nothing(index_elements=["location_id", "sku_id"])
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(StockLevel).on_conflict_do_nothing(index_elements=["location_id", "sku_id"])
-    session.execute(stmt, rows)
+    insert_missing(session, StockLevel, rows, ["location_id", "sku_id"])
     return load_levels(session, keys, lock=True)
 
 

@@ -22,7 +22,7 @@ from retail.tax import regime_for
 from store_server.api.auth import Principal
 from store_server.catalog.models import Product, Sku
 from store_server.catalog.service import price_windows, skus_by_code
-from store_server.db import is_postgres, transaction, utcnow
+from store_server.db import insert_missing, transaction, utcnow
 from store_server.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from store_server.events.service import record
 from store_server.locations.models import Location
@@ -110,13 +110,9 @@ def _scope(giveaway: Giveaway, store: Location, at: datetime) -> str:
 
 def _counter(session: Session, promotion: Promotion, scope: str, limit: int) -> None:
     """Make sure the scope's counter row exists (concurrent callers may race to create it)."""
-    values = {"promotion_id": promotion.id, "scope": scope, "gift_limit": limit, "granted": 0}
-    if is_postgres(session):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(GiveawayCounter).values(**values).on_conflict_do_nothing(
-        index_elements=["promotion_id", "scope"]))
+    insert_missing(session, GiveawayCounter,
+                   [{"promotion_id": promotion.id, "scope": scope, "gift_limit": limit, "granted": 0}],
+                   ["promotion_id", "scope"])
 
 
 def grant_giveaway(session: Session, code: str, data: GrantIn, who: Principal) -> dict[str, Any]:
