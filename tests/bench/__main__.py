@@ -12,7 +12,7 @@ os.environ.setdefault("PLAZA_ARGON2_PROFILE", "RFC_9106_LOW_MEMORY")
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench")
     parser.add_argument("which", nargs="?", default="catalogue",
-                        choices=["catalogue", "orders", "sales", "recommendations"])
+                        choices=["catalogue", "orders", "sales", "recommendations", "till"])
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--skus", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=16)
@@ -36,6 +36,10 @@ def main() -> None:
         from tests.bench import recommendations
 
         recommendations.run(args.databases.split(","), seconds=min(args.seconds, 5))
+    elif args.which == "till":
+        from tests.bench import till
+
+        till.run(args.skus)
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ def sale_bodies(setup: Setup, count: int = 200) -> list[str]:
             "occurred_at": occurred_at, "cashier": "bench",
             "lines": [{"sku": ln.sku, "quantity": ln.quantity, "unit_price": ln.unit_price.amount}
                       for ln in lines],
-            "tenders": [{"kind": "alipay_code", "amount": priced.total.amount}],
+            "tenders": [{"kind": "cash", "amount": priced.total.amount}],
             "total": priced.total.amount,
         }
         bodies.append(json.dumps(sale, separators=(",", ":"))[1:])

@@ -1,0 +1,396 @@
+"""The sale in progress at a till: scans become lines, the shared engine prices them, tenders
+settle them, and ``complete`` puts the sale in the outbox.
+
+Prices come from the replica (the price in force when the item was scanned, which is what the
+shopper saw on the screen); promotions, tax and totals come from ``retail`` — the very
+functions the server runs when it checks the sale (``price_basket`` here, ``price_order``
+there), so till, server and receipt agree to the cent (invariant 5). Nothing here does I/O
+except reading the replica and, in ``complete``, writing the outbox.
+"""
+
+from __future__ import annotations
+
+import uuid as uuid_module
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pos_client.outbox import Outbox
+from pos_client.replica import Item, Replica, StoreFacts
+from retail.barcodes import (
+    GS1Data,
+    MemberQR,
+    ProductCode,
+    Scan,
+    ScanError,
+    ScannerConfig,
+    VariableMeasureItem,
+    classify,
+)
+from retail.money import Money
+from retail.pricing import LineInput, PricedOrder, PricingError, line_amount
+from retail.promotions import BasketLine, Context, Evaluation, PromotionError, price_basket
+from retail.tax import regime_for
+
+MAX_QUANTITY = 100_000  # pieces; a weighed line holds grams, up to 100 kg
+MAX_GRAMS = 100_000
+TENDER_KINDS = ("cash", "alipay_qr", "alipay_code", "card", "points")
+
+
+class SaleError(ValueError):
+    """Something the cashier must fix; ``code`` lets the UI pick what to show."""
+
+    def __init__(self, message: str, code: str = "invalid", **data: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.data = data
+
+
+@dataclass
+class SaleLine:
+    sku: str
+    name: str
+    quantity: int  # pieces, or grams when sold by weight
+    unit_price: int  # minor units per piece, or per kilogram
+    sold_by: str
+    tax_class: str
+    category: str
+    brand: str
+    scanned: str = ""
+    label_price: int | None = None  # the price printed on an in-store scale label
+    voided: bool = False
+
+    def basket_line(self, currency: str) -> BasketLine:
+        return BasketLine(self.sku, self.quantity, Money(self.unit_price, currency), self.category,
+                          self.brand, self.sold_by, self.tax_class)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Tender:
+    kind: str
+    amount: int  # what it pays of the total
+    tendered: int | None = None  # cash handed over
+    reference: str = ""
+
+    @property
+    def change(self) -> int:
+        return (self.tendered or self.amount) - self.amount
+
+    def as_sale(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "amount": self.amount}
+        if self.tendered is not None:
+            out["tendered"] = self.tendered
+        if self.reference:
+            out["reference"] = self.reference
+        return out
+
+
+@dataclass
+class Priced:
+    evaluation: Evaluation | None
+    order: PricedOrder | None
+    active: list[int] = field(default_factory=list)  # indices of the lines not voided
+
+    @property
+    def total(self) -> int:
+        return self.order.total.amount if self.order else 0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Sale:
+    """One shopper's basket, from the first scan to the outbox."""
+
+    def __init__(self, replica: Replica, cashier: str = "",
+                 clock: Callable[[], datetime] = _utcnow) -> None:
+        self.replica = replica
+        self.store: StoreFacts = replica.store()
+        self.regime = regime_for(self.store.country)
+        self.scanner = ScannerConfig(country=self.store.country)
+        self.cashier = cashier
+        self.clock = clock
+        self.uuid = str(uuid_module.uuid4())  # the sale's identity from now until the server has it
+        self.lines: list[SaleLine] = []
+        self.tenders: list[Tender] = []
+        self.member: str | None = None
+        self.completed: dict[str, Any] | None = None
+
+    @property
+    def currency(self) -> str:
+        return self.store.currency
+
+    # -- lines -----------------------------------------------------------------------------
+
+    def scan(self, text: str) -> SaleLine | None:
+        """Add what was scanned; a member QR marks the shopper as a member (returns None)."""
+        try:
+            scan = classify(text, self.scanner)
+        except ScanError as exc:
+            raise SaleError(exc.reason, "unreadable") from exc
+        if isinstance(scan, MemberQR):
+            self._editable()
+            self.member = scan.token
+            return None
+        item, quantity, unit_price, label = self._resolve(scan)
+        return self._add(item, quantity, unit_price, scan.raw, label)
+
+    def add(self, code: str, quantity: int | None = None) -> SaleLine:
+        """Add by SKU code, GTIN or keyed-in code; ``quantity`` is grams for weighed goods."""
+        item = self.replica.by_code(code) or self.replica.by_gtin(code)
+        if item is None:
+            raise SaleError(f"{code} is not in this till's catalogue; search by name, or sync the till",
+                            "unknown-item")
+        if item.sold_by == "weight" and quantity is None:
+            raise SaleError(f"{item.name} is sold by weight: weigh it and key in the grams",
+                            "needs-weight", sku=item.code)
+        return self._add(item, quantity or 1, self._price(item), code, None)
+
+    def _resolve(self, scan: Scan) -> tuple[Item, int, int, int | None]:
+        """(item, quantity, unit price, label price) for a scan that names a product."""
+        if isinstance(scan, VariableMeasureItem):
+            return self._weighed_label(scan)
+        gtin = scan.gtin if isinstance(scan, ProductCode | GS1Data) else None
+        if gtin is None:
+            raise SaleError(f"this is a {type(scan).__name__}, not an item", "not-an-item",
+                            kind=type(scan).__name__)
+        item = self.replica.by_gtin(gtin)
+        if item is None:
+            raise SaleError(f"{scan.raw} is not in this till's catalogue; ask the office to add it",
+                            "unknown-item")
+        grams = scan.net_weight_grams if isinstance(scan, GS1Data) else None
+        if item.sold_by == "weight" and not grams:
+            raise SaleError(f"{item.name} is sold by weight: weigh it and key in the grams",
+                            "needs-weight", sku=item.code)
+        return item, grams or 1, self._price(item), None
+
+    def _weighed_label(self, scan: VariableMeasureItem) -> tuple[Item, int, int, int | None]:
+        item = self.replica.by_gtin(scan.base_gtin) or self.replica.by_code(scan.item_code)
+        if item is None:
+            raise SaleError(f"scale item {scan.item_code} is not in this till's catalogue", "unknown-item")
+        per_unit = self._price(item)
+        if scan.weight_grams is not None:
+            if item.sold_by != "weight":
+                raise SaleError(f"{item.name} is sold by the piece, but its label carries a weight",
+                                "invalid")
+            return item, scan.weight_grams, per_unit, None
+        assert scan.price_minor is not None
+        if item.sold_by != "weight":  # a fixed-price pack labelled at the counter
+            return item, 1, scan.price_minor, scan.price_minor
+        grams, unit_price = grams_for_label_price(scan.price_minor, per_unit, self.currency)
+        return item, grams, unit_price, scan.price_minor
+
+    def _price(self, item: Item) -> int:
+        price = item.price_at(self.clock())
+        if price is None:
+            raise SaleError(f"{item.name} has no price at this store; ask the office to price it",
+                            "no-price", sku=item.code)
+        return price
+
+    def _add(self, item: Item, quantity: int, unit_price: int, scanned: str,
+             label_price: int | None) -> SaleLine:
+        self._editable()
+        _check_quantity(item.sold_by, quantity)
+        if item.sold_by == "unit" and label_price is None:
+            # A second scan of the same item counts it again on its line: a shorter receipt.
+            for line in reversed(self.lines):
+                if (not line.voided and line.sku == item.code and line.unit_price == unit_price
+                        and line.label_price is None):
+                    _check_quantity(line.sold_by, line.quantity + quantity)
+                    line.quantity += quantity
+                    return line
+        line = SaleLine(item.code, item.name, quantity, unit_price, item.sold_by, item.tax_class,
+                        item.category, item.brand, scanned, label_price)
+        self.lines.append(line)
+        return line
+
+    def set_quantity(self, index: int, quantity: int) -> SaleLine:
+        line = self._line(index)
+        if line.label_price is not None:
+            raise SaleError("a scale label fixes its line; void it and scan another label", "invalid")
+        _check_quantity(line.sold_by, quantity)
+        line.quantity = quantity
+        return line
+
+    def void(self, index: int) -> SaleLine:
+        line = self._line(index)
+        line.voided = True
+        return line
+
+    def _line(self, index: int) -> SaleLine:
+        self._editable()
+        if not 0 <= index < len(self.lines) or self.lines[index].voided:
+            raise SaleError(f"there is no line {index + 1} to change", "no-line")
+        return self.lines[index]
+
+    def _editable(self) -> None:
+        if self.completed is not None:
+            raise SaleError("this sale is complete; start a new one", "completed")
+        if self.tenders:
+            raise SaleError("payments have been taken; remove them before changing the basket",
+                            "paid")
+
+    # -- pricing ---------------------------------------------------------------------------
+
+    def price(self, at: datetime | None = None) -> Priced:
+        active = [i for i, line in enumerate(self.lines) if not line.voided]
+        if not active:
+            return Priced(None, None, [])
+        context = Context(at=at or self.clock(), timezone=self.store.timezone, location=self.store.code,
+                          channel="pos", is_member=self.member is not None,
+                          locale=self.store.language)
+        basket = [self.lines[i].basket_line(self.currency) for i in active]
+        try:
+            evaluation, order = price_basket(basket, self.replica.rules(), context, self.regime)
+        except (PromotionError, PricingError) as exc:
+            raise SaleError(f"the basket cannot be priced: {exc}", "invalid") from exc
+        return Priced(evaluation, order, active)
+
+    @property
+    def paid(self) -> int:
+        return sum(t.amount for t in self.tenders)
+
+    # -- tenders ---------------------------------------------------------------------------
+
+    def pay_cash(self, tendered: int, amount: int | None = None) -> Tender:
+        """Take cash: all that is due (change from ``tendered``) or ``amount`` of it (split)."""
+        due = self._due()
+        amount = min(tendered, due) if amount is None else amount
+        if not 0 < amount <= due:
+            raise SaleError(f"cash can pay between 1 and {due} ({self.currency} minor units)", "invalid")
+        if tendered < amount:
+            raise SaleError(f"{tendered} handed over does not cover {amount}; ask for "
+                            f"{amount - tendered} more", "short")
+        return self._tender(Tender("cash", amount, tendered))
+
+    def pay(self, kind: str, amount: int, reference: str = "") -> Tender:
+        """A tender settled elsewhere (a wallet through the server, a card terminal)."""
+        if kind not in TENDER_KINDS or kind == "cash":
+            raise SaleError(f"tender kind is one of {', '.join(TENDER_KINDS[1:])}", "invalid")
+        due = self._due()
+        if not 0 < amount <= due:
+            raise SaleError(f"{kind} can pay between 1 and {due} ({self.currency} minor units)", "invalid")
+        return self._tender(Tender(kind, amount, None, reference))
+
+    def remove_tenders(self) -> None:
+        if self.completed is not None:
+            raise SaleError("this sale is complete", "completed")
+        self.tenders.clear()
+
+    def _due(self) -> int:
+        if self.completed is not None:
+            raise SaleError("this sale is complete; start a new one", "completed")
+        total = self.price().total
+        if total == 0 and not self.lines:
+            raise SaleError("scan something first", "empty")
+        return total - self.paid
+
+    def _tender(self, tender: Tender) -> Tender:
+        self.tenders.append(tender)
+        return tender
+
+    # -- completing ------------------------------------------------------------------------
+
+    def complete(self, outbox: Outbox) -> dict[str, Any]:
+        """Queue the sale for the server, in one durable write, before anything is printed.
+
+        Calling it again returns the same sale: a double tap never makes a second one.
+        """
+        if self.completed is not None:
+            return self.completed
+        at = self.clock()
+        priced = self.price(at)
+        if priced.order is None:
+            raise SaleError("scan something first", "empty")
+        if self.paid != priced.total:
+            raise SaleError(f"{priced.total - self.paid} is still due ({self.currency} minor units)",
+                            "unpaid", due=priced.total - self.paid)
+        body = self._body(priced, at)
+        outbox.add(body)
+        self.completed = {"sale": body, "summary": self.summary(priced)}
+        return self.completed
+
+    def _body(self, priced: Priced, at: datetime) -> dict[str, Any]:
+        """The sale in the server's schema (store_server/orders/sales.py ``SaleIn``)."""
+        assert priced.order is not None and priced.evaluation is not None
+        return {
+            "uuid": self.uuid,
+            "occurred_at": at.isoformat(),
+            "store": self.store.code,
+            "currency": self.currency,
+            "cashier": self.cashier,
+            "lines": [{"sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price}
+                      for line in (self.lines[i] for i in priced.active)],
+            "discounts": [{"amount": d.amount.amount, "reason": d.reason[:200], "line": d.line,
+                           "code": d.code} for d in priced.evaluation.discounts],
+            "tenders": [t.as_sale() for t in self.tenders],
+            "tax_total": priced.order.tax_total.amount,
+            "total": priced.order.total.amount,
+        }
+
+    def summary(self, priced: Priced | None = None) -> dict[str, Any]:
+        """Everything the till's screen shows, in minor units."""
+        priced = priced or self.price()
+        order = priced.order
+        by_line = {i: n for n, i in enumerate(priced.active)}
+        lines = []
+        for i, line in enumerate(self.lines):
+            p = order.lines[by_line[i]] if order is not None and i in by_line else None
+            lines.append({"index": i, "sku": line.sku, "name": line.name, "quantity": line.quantity,
+                          "sold_by": line.sold_by, "unit_price": line.unit_price,
+                          "label_price": line.label_price, "voided": line.voided,
+                          "gross": p.gross.amount if p else 0, "discount": p.discount.amount if p else 0,
+                          "net": p.net.amount if p else 0})
+        total = priced.total
+        return {
+            "uuid": self.uuid, "store": self.store.code, "currency": self.currency,
+            "cashier": self.cashier, "member": self.member is not None, "lines": lines,
+            "discounts": [{"line": d.line, "amount": d.amount.amount, "reason": d.reason, "code": d.code}
+                          for d in (priced.evaluation.discounts if priced.evaluation else ())],
+            "subtotal": order.subtotal.amount if order else 0,
+            "discount_total": order.discount_total.amount if order else 0,
+            "taxes": [{"rate": str(t.rate), "base": t.base.amount, "tax": t.tax.amount}
+                      for t in (order.taxes if order else ())],
+            "tax_total": order.tax_total.amount if order else 0,
+            "prices_include_tax": self.regime.prices_include_tax,
+            "total": total, "paid": self.paid, "due": total - self.paid,
+            "tenders": [{**t.as_sale(), "change": t.change} for t in self.tenders],
+            "change": sum(t.change for t in self.tenders),
+            "completed": self.completed is not None,
+        }
+
+
+def _check_quantity(sold_by: str, quantity: int) -> None:
+    limit = MAX_GRAMS if sold_by == "weight" else MAX_QUANTITY
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= limit:
+        unit = "grams" if sold_by == "weight" else "pieces"
+        raise SaleError(f"quantity is a whole number of {unit} from 1 to {limit}", "invalid")
+
+
+def grams_for_label_price(price: int, per_kg: int, currency: str) -> tuple[int, int]:
+    """(grams, price per kg) that ``price_order`` turns into exactly ``price``.
+
+    A price-embedded scale label states what the shopper pays, not the weight. The server
+    recomputes a weighed line as ``per_kg × grams / 1000`` (rounded half up), so we look for
+    the weight nearest the label's implied one that gives the label's amount at today's price
+    per kg; failing that (the scale used another price), the nearest price per kg that does.
+    """
+    if per_kg > 0:
+        estimate = max(1, round(price * 1000 / per_kg))
+        nearby = sorted(range(max(1, estimate - 5), estimate + 6), key=lambda g: abs(g - estimate))
+        for grams in nearby:
+            if _weighed_amount(per_kg, grams, currency) == price:
+                return grams, per_kg
+        for grams in nearby:
+            guess = round(price * 1000 / grams)
+            for unit in (guess, guess - 1, guess + 1):
+                if unit >= 0 and _weighed_amount(unit, grams, currency) == price:
+                    return grams, unit
+    return 1000, price  # a kilogram at the label's price: the amount is right, if not the weight
+
+
+def _weighed_amount(per_kg: int, grams: int, currency: str) -> int:
+    return line_amount(LineInput("", grams, Money(per_kg, currency), sold_by="weight")).amount

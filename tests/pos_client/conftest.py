@@ -1,0 +1,298 @@
+"""Fixtures for the till runtime: a real store server (gunicorn, SQLite file, the demo chain)
+that tests may stop, kill and start again on the same port, and tills paired with it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+import requests
+
+from retail.gs1 import with_check_digit
+
+# A hake sold by weight at the fish counter, whose scale prints Spanish price-embedded labels:
+# 2 + item 100421 ... the catalogue keys it by the label with the price zeroed.
+SCALE_ITEM = "2100421"
+SCALE_GTIN = with_check_digit(SCALE_ITEM + "00000")
+HAKE_PER_KG = 1290
+AUDIO_PROMOTION = {
+    "id": "AUDIO-15", "kind": "percent_off", "name": {"es": "15% en audio", "en": "15% off audio"},
+    "percent": "15", "target": {"kind": "category", "values": ["electronics/audio"]},
+    "stacking": "combinable", "locations": ["MAD-XANADU"],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check: Any, timeout: float = 20.0, every: float = 0.05, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(every)
+
+
+class ServerProcess:
+    """gunicorn serving the store server; stop, kill and start it again on the same port."""
+
+    def __init__(self, database_url: str, instance: Path, port: int) -> None:
+        self.database_url, self.instance, self.port = database_url, instance, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "DATABASE_URL": self.database_url, "PLAZA_INSTANCE": str(self.instance),
+               "PLAZA_SECRET_KEY": "till-tests", "PLAZA_PUBLIC_URL": "https://plaza.test"}
+        # Its own process group, so a SIGKILL takes the master and its workers at once, as a
+        # machine losing power would.
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{self.port}",
+             "--log-level", "warning", "store_server:create_app()"], env=env, start_new_session=True)
+        wait_until(self._healthy, 30, 0.1, "the store server to start")
+
+    def _healthy(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError("the store server exited while starting")
+        try:
+            return requests.get(self.url + "/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def send(self, sig: int) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, sig)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if not self.running:
+            return
+        assert self.process is not None
+        self.send(sig)
+        self.process.wait(timeout=15)
+        if sig == signal.SIGKILL:
+            time.sleep(0.2)  # workers die with the group; let the port go
+
+
+@dataclass
+class Plaza:
+    server: ServerProcess
+    database_path: Path
+    admin_token: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.admin_token}", "Idempotency-Key": str(uuid.uuid4())}
+        return requests.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=30, **kwargs)
+
+    def enrol_till(self, name: str, store: str = "MAD-XANADU") -> str:
+        """A pairing code for a new till, as the manager reads it off the back office."""
+        response = self.api("POST", "/devices", json={"store": store, "kind": "till", "name": name})
+        assert response.status_code == 201, response.text
+        return response.json()["pairing_code"]
+
+    def sql(self, query: str, *args: Any) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(self.database_path, timeout=30) as db:
+            return db.execute(query, args).fetchall()
+
+    def sales_of_device(self, device_id: int) -> tuple[int, int]:
+        """(orders, distinct sale UUIDs) the server recorded from this till."""
+        [(orders, uuids)] = self.sql("SELECT count(*), count(DISTINCT client_uuid) FROM customer_order "
+                                     "WHERE device_id = ?", device_id)
+        return orders, uuids
+
+    def on_hand(self, sku: str, store: str = "MAD-XANADU") -> int:
+        response = self.api("GET", f"/locations/{store}/stock/{sku}")
+        assert response.status_code == 200, response.text
+        return response.json()["on_hand"]
+
+    def verify(self) -> int:
+        response = self.api("GET", "/inventory/verify")
+        assert response.status_code == 200, response.text
+        return response.json()["discrepancies"]
+
+
+def _build_database(folder: Path) -> tuple[str, Path, str]:
+    """The demo chain plus a weighed item with scale labels and a promotion; an admin token."""
+    os.environ.setdefault("PLAZA_ARGON2_PROFILE", "CHEAPEST")
+    from store_server import create_app
+    from store_server.accounts.service import check_password, issue_user_token
+    from store_server.catalog.service import PriceIn, PricesIn, ProductIn, SkuIn, add_product, set_prices
+    from store_server.demo.load import load_demo
+    from store_server.models import metadata
+    from store_server.promotions.service import create_promotion
+
+    path = folder / "plaza.sqlite3"
+    instance = folder / "instance"
+    url = f"sqlite:///{path}"
+    app = create_app({"INSTANCE_PATH": instance, "DATABASE_URL": url, "SECRET_KEY": "till-tests",
+                      "PUBLIC_URL": "https://plaza.test"})
+    engine = app.extensions["plaza"].engine
+    metadata.create_all(engine)
+    with mock.patch.dict(os.environ, {"PLAZA_INSTANCE": str(instance)}), \
+            app.extensions["plaza"].session_factory() as session:
+        summary = load_demo(session)
+        add_product(session, ProductIn(
+            code="SCALE-HAKE", brand="Lonja de Vigo", category="grocery/fresh-fish",
+            names={"es": "Merluza del Cantábrico", "en": "Cantabrian hake"},
+            skus=[SkuIn(code="SCALE-HAKE", gtins=[SCALE_GTIN], sold_by="weight", tax_class="reduced")]))
+        set_prices(session, "EU-EUR", PricesIn(prices=[PriceIn(sku="SCALE-HAKE", amount=HAKE_PER_KG)]))
+        create_promotion(session, AUDIO_PROMOTION, "tests")
+        people = json.loads(Path(summary["credentials_file"]).read_text())
+        admin = next(p for p in people if p["role"] == "admin")
+        token = issue_user_token(session, check_password(session, "admin", admin["password"]))["token"]
+    engine.dispose()
+    return url, instance, token
+
+
+@pytest.fixture(scope="session")
+def plaza(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plaza]:
+    folder = tmp_path_factory.mktemp("plaza-server")
+    url, instance, token = _build_database(folder)
+    server = ServerProcess(url, instance, free_port())
+    server.start()
+    yield Plaza(server, folder / "plaza.sqlite3", token)
+    server.stop()
+
+
+@pytest.fixture
+def server_up(plaza: Plaza) -> Iterator[Plaza]:
+    """The server running when the test starts and again when it ends (tests stop it)."""
+    if not plaza.server.running:
+        plaza.server.start()
+    yield plaza
+    if plaza.server.running:
+        plaza.server.send(signal.SIGCONT)  # a test that paused it and then failed
+    else:
+        plaza.server.start()
+
+
+class TillProcess:
+    """``python -m pos_client.agent`` in its own process, as the till runs it."""
+
+    def __init__(self, server_url: str, data_dir: Path, pairing_code: str, *extra: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = [sys.executable, "-m", "pos_client.agent", "--server", server_url,
+                     "--data-dir", str(data_dir), "--pairing-code", pairing_code,
+                     "--port", str(self.port), "--printer", "dummy:", *extra]
+        self.log = data_dir.parent / f"{data_dir.name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT)
+        wait_until(self._answers, 30, 0.05, "the till agent to start")
+
+    def _answers(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the till agent exited: {self.log.read_text()[-2000:]}")
+        try:
+            return requests.get(self.url + "/api/status", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def send(self, sig: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
+
+    def kill(self) -> None:
+        self.send(signal.SIGKILL)
+        assert self.process is not None
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def get(self, path: str) -> Any:
+        response = requests.get(self.url + path, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def post(self, path: str, body: dict[str, Any] | None = None, expect: int = 200) -> Any:
+        response = requests.post(self.url + path, json=body or {}, timeout=10)
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    def status(self) -> dict[str, Any]:
+        return self.get("/api/status")
+
+
+@pytest.fixture
+def till_factory(tmp_path: Path, plaza: Plaza) -> Iterator[Any]:
+    """Start till agents for this test; each is stopped at the end."""
+    tills: list[TillProcess] = []
+
+    def start(name: str, *extra: str) -> TillProcess:
+        till = TillProcess(plaza.url, tmp_path / name, plaza.enrol_till(name), *extra)
+        till.start()
+        tills.append(till)
+        return till
+
+    yield start
+    for till in tills:
+        till.stop()
+
+
+@dataclass
+class LocalTill:
+    """The till's runtime pieces in this process, paired with the live server."""
+
+    config: Any
+    api: Any
+    replica: Any
+    outbox: Any
+    device_id: int
+
+
+@pytest.fixture
+def local_till(tmp_path: Path, server_up: Plaza) -> Iterator[LocalTill]:
+    from pos_client.agent import pair
+    from pos_client.config import TillConfig
+    from pos_client.outbox import Outbox
+    from pos_client.replica import Replica
+    from pos_client.server_api import ServerApi
+
+    config = TillConfig(server_url=server_up.url, data_dir=tmp_path / "till",
+                        pairing_code=server_up.enrol_till(f"local-{tmp_path.name}"))
+    api = ServerApi(config.server_url)
+    credentials = pair(config, api)
+    api.token = credentials.token
+    till = LocalTill(config, api, Replica(config.replica_path), Outbox(config.outbox_path),
+                     int(credentials.device["id"]))
+    yield till
+    till.replica.close()
+    till.outbox.close()
