@@ -18,14 +18,19 @@ from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
 
+from sqlalchemy import select
+
 from retail.gs1 import digital_link
 from store_server import create_app
+from store_server.accounts.models import User
+from store_server.api.auth import Principal
 from store_server.config import instance_path
 from store_server.demo.catalogue import demo_catalogue
 from store_server.demo.load import load_demo
+from store_server.devices.service import DeviceIn, enrol_device
 from store_server.migrate import upgrade
 
-PRINTER_PORT, PRINTER_PAGE_PORT, SANDBOX_PORT = 9100, 9101, 8700
+PRINTER_PORT, PRINTER_PAGE_PORT, SANDBOX_PORT, TILL_PORT = 9100, 9101, 8700, 8765
 
 
 def _bin(name: str) -> str:
@@ -103,11 +108,33 @@ def run_demo(host: str, port: int) -> None:
         stop()
     _wait_for(f"http://127.0.0.1:{PRINTER_PAGE_PORT}/", 5)
     _wait_for(f"http://127.0.0.1:{SANDBOX_PORT}/", 5)
+    children.append(_start_till(base, folder, env))
+    _wait_for(f"http://127.0.0.1:{TILL_PORT}/", 60)
     _print_banner(base, folder, summary)
     while all(child.poll() is None for child in children):
         time.sleep(1)
     print("a demo process stopped; shutting the others down", file=sys.stderr)
     stop()
+
+
+def _start_till(base: str, folder: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A Madrid till printing to the virtual printer, paired on first run like a real one."""
+    data_dir = folder / "till-madrid"
+    args = [_bin("pos-client"), "--server", base, "--data-dir", str(data_dir),
+            "--printer", f"tcp://127.0.0.1:{PRINTER_PORT}", "--port", str(TILL_PORT)]
+    # pos_client.config.TOKEN_FILE: named, not imported, since the server never imports clients.
+    if not (data_dir / "device.json").exists():
+        app = create_app()
+        with app.extensions["plaza"].session_factory() as session:
+            admin = session.execute(select(User).where(User.role == "admin")).scalars().first()
+            assert admin is not None
+            enrolled = enrol_device(session, DeviceIn(
+                store="MAD-XANADU", kind="till", name="Till 1 (demo)",
+                printer_url=f"tcp://127.0.0.1:{PRINTER_PORT}"),
+                Principal("user", admin.id, "admin", None, admin.username))
+        app.extensions["plaza"].engine.dispose()
+        args += ["--pairing-code", enrolled["pairing_code"]]
+    return subprocess.Popen(args, env=env)
 
 
 def _print_banner(base: str, folder: Path, summary: dict[str, object]) -> None:
@@ -125,7 +152,8 @@ def _print_banner(base: str, folder: Path, summary: dict[str, object]) -> None:
         "  (what a shelf QR opens)",
         f"  virtual printer    tcp://127.0.0.1:{PRINTER_PORT}  jobs: http://127.0.0.1:{PRINTER_PAGE_PORT}/",
         f"  payment sandbox    http://127.0.0.1:{SANDBOX_PORT}/",
-        "  till, kiosk        not built yet (issue 7); tills pair at POST /api/v1/devices/pair",
+        f"  till (Madrid)      http://127.0.0.1:{TILL_PORT}/  (till agent: replica, outbox, sync; "
+        "the till screen and the kiosk are not built yet)",
         f"  credentials        {folder / 'demo-credentials.json'} (PINs for cashiers)",
         "Ctrl-C stops everything.",
         "",
