@@ -17,10 +17,6 @@ must never wait behind a 5,000-SKU catalogue page being written.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from pos_client.local_db import LocalDatabase
 from pos_client.server_api import ServerApi
 
 SCHEMA = """
@@ -71,40 +68,15 @@ class RejectedSale:
     sale: dict[str, Any]
 
 
-class Outbox:
+class Outbox(LocalDatabase):
     """The till's queue of completed sales. Safe to use from several threads."""
 
+    # A committed sale survives a power cut: the shopper has the receipt in hand.
+    SYNCHRONOUS = "FULL"
+
     def __init__(self, path: Path | str) -> None:
-        self.path = str(path)
-        self._local = threading.local()
+        super().__init__(path)
         self._db().executescript(SCHEMA)  # its own transaction; IF NOT EXISTS makes it repeatable
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-            db.execute("PRAGMA journal_mode=WAL")
-            # A committed sale survives a power cut: the shopper has the receipt in hand.
-            db.execute("PRAGMA synchronous=FULL")
-            self._local.db = db
-        return db
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
-    def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
 
     # -- writing sales ---------------------------------------------------------------------
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from pos_client.local_db import LocalDatabase
 from pos_client.server_api import ServerApi
 from retail.gs1 import InvalidGTIN, validate_gtin
 from retail.prices import price_in_force
@@ -133,12 +133,15 @@ class ReplicaNotReady(RuntimeError):
     """No first sync has finished: the till has nothing to sell from yet."""
 
 
-class Replica:
+class Replica(LocalDatabase):
     """The local catalogue. Any thread may read; one thread (the sync loop) writes."""
 
+    # The replica can always be rebuilt from the feed, and the feed position commits
+    # with the rows it covers, so NORMAL (no fsync per commit) loses nothing that matters.
+    SYNCHRONOUS = "NORMAL"
+
     def __init__(self, path: Path | str) -> None:
-        self.path = str(path)
-        self._local = threading.local()
+        super().__init__(path)
         self._rules_lock = threading.Lock()
         self._rules: tuple[int, list[Rule]] | None = None
         self._generation = 0  # bumped on every promotion change, so cached rules go stale
@@ -151,35 +154,6 @@ class Replica:
             self.has_fts = False
 
     # -- connections -----------------------------------------------------------------------
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                 timeout=30)
-            db.execute("PRAGMA journal_mode=WAL")
-            # The replica can always be rebuilt from the feed, and the feed position commits
-            # with the rows it covers, so NORMAL (no fsync per commit) loses nothing that matters.
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        return db
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
-    def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
 
     # -- state -----------------------------------------------------------------------------
 
