@@ -14,9 +14,9 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -74,44 +74,29 @@ def _email(value: str | None) -> str | None:
     return value
 
 
+# Normalised on the way in: phones to E.164-like digits, emails lower-cased.
+Phone = Annotated[str, AfterValidator(_phone)]
+Email = Annotated[str, AfterValidator(_email)]
+
+
 class CustomerIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=200)
+    phone: Phone | None = Field(None, max_length=40)
+    email: Email | None = Field(None, max_length=200)
     language: str = Field("en", pattern=LANGUAGE, description="preferred language, e.g. es, zh, ru")
     consent_marketing: bool = False
     consent_recommendations: bool = Field(
         False, description="personalised recommendations from the member's purchases")
 
-    @field_validator("phone")
-    @classmethod
-    def _valid_phone(cls, value: str | None) -> str | None:
-        return _phone(value)
-
-    @field_validator("email")
-    @classmethod
-    def _valid_email(cls, value: str | None) -> str | None:
-        return _email(value)
-
 
 class CustomerPatch(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
-    phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=200)
+    phone: Phone | None = Field(None, max_length=40)
+    email: Email | None = Field(None, max_length=200)
     language: str | None = Field(None, pattern=LANGUAGE)
     consent_marketing: bool | None = None
     consent_recommendations: bool | None = None
     active: bool | None = None
-
-    @field_validator("phone")
-    @classmethod
-    def _valid_phone(cls, value: str | None) -> str | None:
-        return _phone(value)
-
-    @field_validator("email")
-    @classmethod
-    def _valid_email(cls, value: str | None) -> str | None:
-        return _email(value)
 
 
 def customer_document(customer: Customer) -> dict[str, Any]:
