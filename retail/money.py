@@ -13,9 +13,6 @@ from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, is_currency
 
-# The currencies the chain sells in; others are accepted if Babel knows them.
-CHAIN_CURRENCIES = ("RUB", "EUR", "BRL", "USD", "GBP", "CAD", "CNY")
-
 
 class MoneyError(ValueError):
     """An amount or currency that cannot be money."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from retail.gs1 import InvalidGTIN, validate_gtin
 from retail.money import MoneyError, currency_exponent
@@ -54,11 +53,4 @@ TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64),
                          AfterValidator(_timezone)]
 GTIN = Annotated[str, AfterValidator(_gtin)]
 Quantity = Annotated[int, Field(gt=0, le=10_000_000, description="pieces, or grams for weighed SKUs")]
-Timestamp = AwareDatetime
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-
-
-def aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("timestamps need a time zone offset, e.g. 2026-11-22T10:00:00+01:00")
-    return value

@@ -9,8 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store_server.db import Base, BigID, UTCDateTime, utcnow
 
-USER_ROLES = ("admin", "manager", "cashier")
-
 
 class User(Base):
     __tablename__ = "staff_user"

@@ -109,16 +109,6 @@ def check_password(session: Session, username: str, password: str) -> User:
     return user
 
 
-def check_pin(session: Session, username: str, pin: str, store_id: int) -> User:
-    """A cashier's PIN at a till of their store."""
-    user = session.execute(
-        select(User).where(User.username == username, User.store_id == store_id)
-    ).scalar_one_or_none()
-    if not check_secret(user.pin_hash if user else None, pin) or user is None or not user.active:
-        raise Unauthorized("wrong cashier or PIN")
-    return user
-
-
 def issue_user_token(session: Session, user: User, label: str = "") -> dict[str, Any]:
     with transaction(session):
         token, token_hash = new_token()

@@ -9,8 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store_server.db import Base, BigID, UTCDateTime, utcnow
 
-DEVICE_KINDS = ("till", "kiosk", "printer")
-
 
 class Device(Base):
     __tablename__ = "device"

@@ -26,11 +26,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store_server.db import Base, BigID, UTCDateTime, utcnow
 
-MOVEMENT_KINDS = (
-    "receipt", "sale", "return", "transfer_out", "transfer_in", "adjustment", "count",
-    "reserve", "release", "fulfil",
-)
-
 
 class StockLevel(Base):
     __tablename__ = "stock_level"

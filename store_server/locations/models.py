@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store_server.db import Base, BigID, JSONDoc, UTCDateTime, utcnow
 
-LOCATION_KINDS = ("warehouse", "store")
-
 
 class Location(Base):
     __tablename__ = "location"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -126,7 +126,3 @@ def update_location(session: Session, code: str, data: LocationIn) -> LocationOu
 
 def list_locations(session: Session) -> list[Location]:
     return list(session.execute(select(Location).order_by(Location.code)).scalars())
-
-
-def location_summary(location: Location) -> dict[str, Any]:
-    return {"id": location.id, "code": location.code, "name": location.name, "kind": location.kind}

@@ -24,11 +24,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store_server.db import Base, BigID, UTCDateTime, utcnow
 
-CHANNELS = ("pos", "kiosk", "online")
-FULFILMENTS = ("in_store", "pickup", "delivery", "ship")
-STATUSES = ("pending", "reserved", "paid", "picking", "ready", "out_for_delivery", "shipped",
-            "completed", "cancelled", "expired")
-
 
 class Order(Base):
     __tablename__ = "customer_order"

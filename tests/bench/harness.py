@@ -233,10 +233,6 @@ def _python_load(base: str, paths: list[str], token: str, clients: int, seconds:
     return LoadResult(len(latencies), seconds, errors, q[49], q[98], "python client")
 
 
-def admin_token(setup: Setup) -> str:
-    return setup.admin_token
-
-
 def get_json(base: str, path: str, token: str) -> Any:
     host, port = base.removeprefix("http://").split(":")
     conn = HTTPConnection(host, int(port), timeout=120)
