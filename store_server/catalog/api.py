@@ -28,8 +28,8 @@ def _public_url() -> str:
     return current_app.config["PUBLIC_URL"]
 
 
-def _sku_view(ctx: Ctx, sku_id: int) -> dict[str, Any]:
-    doc = service.sku_documents(ctx.session, [sku_id])[sku_id]
+def _sku_view(ctx: Ctx, sku_id: int, doc: dict[str, Any] | None = None) -> dict[str, Any]:
+    doc = doc or service.sku_documents(ctx.session, [sku_id])[sku_id]
     return {**doc, "qr": service.qr_payload(_public_url(), doc),
             "prices": service.sku_prices(ctx.session, sku_id)}
 
@@ -83,7 +83,8 @@ def get_sku(ctx: Ctx, code: str) -> dict[str, Any]:
 @operation("GET", "/gtins/<gtin>", summary="Resolve a scanned GTIN (8, 12, 13 or 14 digits)",
            tag="catalogue", roles=ANYONE_SIGNED_IN)
 def lookup_gtin(ctx: Ctx, gtin: str) -> dict[str, Any]:
-    return _sku_view(ctx, service.sku_id_by_gtin(ctx.session, gtin))
+    sku_id, doc = service.sku_document_by_gtin(ctx.session, gtin)
+    return _sku_view(ctx, sku_id, doc)
 
 
 @operation("GET", "/skus/<code>/qr.png", summary="The SKU's GS1 Digital Link QR as PNG",

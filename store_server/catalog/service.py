@@ -253,6 +253,30 @@ _GTINS = (
 )
 
 
+_SKU_ROWS_BY_GTIN = (
+    select(*_SKU_ROWS.selected_columns).join(Product, Product.id == Sku.product_id)
+    .join(Gtin, Gtin.sku_id == Sku.id).where(Gtin.gtin == bindparam("gtin"))
+)
+
+
+def sku_document_by_gtin(session: Session, gtin: str) -> tuple[int, dict[str, Any]]:
+    """The document of the SKU a scanned GTIN names: the GTIN is resolved in the same query
+    as the SKU row, one round trip fewer on the busiest lookup a till makes. Returns the SKU's
+    id and document."""
+    try:
+        key = validate_gtin(gtin)
+    except InvalidGTIN as exc:
+        raise InvalidInput(str(exc), gtin=gtin) from exc
+    conn = session.connection()
+    rows = conn.execute(_SKU_ROWS_BY_GTIN, {"gtin": key}).all()
+    if not rows:
+        raise NotFound(f"no SKU carries GTIN {key}", gtin=key)
+    sku_id, product_id = rows[0][0], rows[0][6]
+    translations = conn.execute(_TRANSLATIONS, {"product_ids": [product_id]})
+    gtins = conn.execute(_GTINS, {"sku_ids": [sku_id]})
+    return sku_id, _assemble(rows, translations, gtins)[sku_id]
+
+
 def sku_documents(
     session: Session, sku_ids: list[int], locales: Iterable[str] | None = None
 ) -> dict[int, dict[str, Any]]:
