@@ -11,7 +11,7 @@ from store_server.accounts import service
 from store_server.accounts.models import User
 from store_server.accounts.service import UserIn
 from store_server.api import Ctx, operation
-from store_server.api.auth import ANYONE_SIGNED_IN, MANAGERS
+from store_server.api.auth import ANYONE_SIGNED_IN, MANAGERS, TERMINALS
 
 
 class SignIn(BaseModel):
@@ -24,6 +24,27 @@ class SignIn(BaseModel):
 def sign_in(ctx: Ctx, body: SignIn) -> dict[str, Any]:
     user = service.check_password(ctx.session, body.username, body.password)
     return service.issue_user_token(ctx.session, user, label="api sign-in")
+
+
+class PinIn(BaseModel):
+    username: str = Field(min_length=1, max_length=80)
+    pin: str = Field(min_length=4, max_length=8)
+
+
+@operation("POST", "/auth/pin", summary="A cashier signs in at a till of their store with a PIN",
+           tag="auth", roles=TERMINALS, body=PinIn)
+def pin_sign_in(ctx: Ctx, body: PinIn) -> dict[str, Any]:
+    assert ctx.who.store_id is not None
+    user = service.check_pin(ctx.session, body.username, body.pin, ctx.who.store_id)
+    return {"username": user.username, "display_name": user.display_name, "role": user.role}
+
+
+@operation("GET", "/sync/cashiers", summary="This store's cashiers with PIN hashes, for offline sign-in",
+           tag="sync", roles=TERMINALS)
+def store_cashiers(ctx: Ctx) -> list[dict[str, Any]]:
+    """Refetch when the feed carries `cashiers.changed`. The hashes are Argon2id."""
+    assert ctx.who.store_id is not None
+    return service.store_cashiers(ctx.session, ctx.who.store_id)
 
 
 @operation("GET", "/me", summary="Who this token belongs to", tag="auth", roles=ANYONE_SIGNED_IN)

@@ -97,6 +97,10 @@ def create_user(session: Session, data: UserIn, by: Principal | None) -> dict[st
         session.flush()
         out = user_document(session, user)
         record(session, "user.created", "user", user.username, out, location_id=store_id)
+        if user.pin_hash and store_id is not None:
+            # Tills refetch their store's cashiers on this; PIN hashes never enter the event log.
+            record(session, "cashiers.changed", "store", str(store_id), {"store_id": store_id},
+                   location_id=store_id)
         return out
 
 
@@ -107,6 +111,28 @@ def check_password(session: Session, username: str, password: str) -> User:
     if not user.active:
         raise Unauthorized("this account is disabled; ask an admin")
     return user
+
+
+def check_pin(session: Session, username: str, pin: str, store_id: int) -> User:
+    """A cashier's PIN at a till of their own store."""
+    user = session.execute(
+        select(User).where(User.username == username, User.store_id == store_id)
+    ).scalar_one_or_none()
+    if not check_secret(user.pin_hash if user else None, pin) or user is None or not user.active:
+        raise Unauthorized("wrong cashier or PIN")
+    return user
+
+
+def store_cashiers(session: Session, store_id: int) -> list[dict[str, Any]]:
+    """The store's staff who sign in at a till, with their PIN hashes (Argon2): a till keeps
+    them to let cashiers sign in while the server is out of reach."""
+    return [
+        {"username": u.username, "display_name": u.display_name, "role": u.role,
+         "pin_hash": u.pin_hash}
+        for u in session.execute(
+            select(User).where(User.store_id == store_id, User.active.is_(True),
+                               User.pin_hash.is_not(None)).order_by(User.username)).scalars()
+    ]
 
 
 def issue_user_token(session: Session, user: User, label: str = "") -> dict[str, Any]:

@@ -29,7 +29,7 @@ from store_server.promotions.service import promotion_document
 
 DEVICE_EVENT_TYPES = (
     "location.upserted", "sku.upserted", "price.changed", "price_list.upserted", "stock.changed",
-    "promotion.upserted",
+    "promotion.upserted", "cashiers.changed",
 )
 
 

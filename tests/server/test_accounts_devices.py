@@ -86,3 +86,33 @@ def test_a_retired_till_is_locked_out(chain: Chain) -> None:
     assert chain.api("manager.shanghai").post(f"/devices/{device_id}/retire").status_code == 403
     assert chain.api("manager.madrid").post(f"/devices/{device_id}/retire").status_code == 200
     assert till.get("/me").status_code == 401
+
+
+def test_a_cashier_signs_in_at_a_till_of_their_store_with_a_pin(chain: Chain) -> None:
+    till = chain.api("till.madrid")
+    ok = till.post("/auth/pin", json={"username": "cashier.madrid", "pin": "4321"})
+    assert ok.status_code == 200 and ok.json["role"] == "cashier"
+    assert till.post("/auth/pin", json={"username": "cashier.madrid", "pin": "9999"}).status_code == 401
+    other = chain.api("till.shanghai").post("/auth/pin", json={"username": "cashier.madrid", "pin": "4321"})
+    assert other.status_code == 401
+    assert chain.api("manager.madrid").post("/auth/pin", json={
+        "username": "cashier.madrid", "pin": "4321"}).status_code == 403
+
+
+def test_a_till_gets_its_stores_pin_hashes_for_offline_sign_in_but_the_event_log_never_does(
+    chain: Chain,
+) -> None:
+    from argon2 import PasswordHasher
+
+    after = chain.api("till.madrid").get("/sync/changes", after=0, limit=100).json["resume_after"]
+    chain.api("manager.madrid").post("/users", json={
+        "username": "cashier3.madrid", "role": "cashier", "store": "MAD-XANADU", "pin": "2468"})
+    events = chain.api("till.madrid").get("/sync/changes", after=after).json["events"]
+    assert [e["type"] for e in events] == ["cashiers.changed"]
+    assert "pin_hash" not in str(events)
+    cashiers = {c["username"]: c for c in chain.api("till.madrid").get("/sync/cashiers").json}
+    assert set(cashiers) == {"cashier.madrid", "cashier3.madrid"}
+    assert PasswordHasher().verify(cashiers["cashier3.madrid"]["pin_hash"], "2468")
+    shanghai = chain.api("till.shanghai").get("/sync/cashiers").json
+    assert "cashier.madrid" not in {c["username"] for c in shanghai}
+    assert chain.api("manager.madrid").get("/sync/cashiers").status_code == 403
