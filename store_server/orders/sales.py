@@ -39,7 +39,13 @@ from store_server.events.service import NewEvent, record_many
 from store_server.inventory.service import CLOCK_SKEW, Movement, apply_movements
 from store_server.locations.models import Location
 from store_server.orders.models import Order
-from store_server.orders.records import NewOrder, TenderIn, insert_orders, new_order_number
+from store_server.orders.records import (
+    NewOrder,
+    TenderIn,
+    insert_orders,
+    new_order_document,
+    new_order_number,
+)
 from store_server.payments.models import PAID_STATUSES, PaymentIntent
 from store_server.validation import CurrencyCode, Quantity
 
@@ -134,7 +140,6 @@ class _Sale:
     occurred_at: datetime | None = None  # corrected for the device's clock
     priced: PricedOrder | None = None
     tenders: list[TenderIn] | None = None
-    document: dict[str, Any] | None = None  # for the order.created event, less its number
     number: str = ""
     customer_id: int | None = None  # the member who earns points for it
     code: str = ""  # set when rejected
@@ -181,13 +186,10 @@ def ingest_sales(session: Session, device: Principal, batch: SalesBatchIn) -> di
             _check(s, location, skus, regime, channel, now, offset)
     _verify_wallet_tenders(session, sales, location)
     _find_members(session, sales)
-    for s in sales:
-        if s.sale is not None and not s.code:
-            s.document = _sale_document(s, location, device, channel)
     for attempt in range(ATTEMPTS):
         for s in sales:
             # Fresh on every attempt: a clash on a number is one more reason to retry.
-            s.number = new_order_number(prefix) if s.document else ""
+            s.number = new_order_number(prefix) if s.priced is not None and not s.code else ""
         try:
             with transaction(session):
                 return _record(session, device, location, channel, sales, skus)
@@ -441,36 +443,11 @@ def _write(session: Session, device: Principal, location: Location, channel: str
     if members:
         award_points(session, members)
     record_many(session, events + [
-        NewEvent("order.created", "order", s.number, {"number": s.number, **(s.document or {})},
+        NewEvent("order.created", "order", o.number, new_order_document(o, location.code),
                  location_id=location.id)
-        for s in accepted
+        for o in orders
     ])
     return numbers
-
-
-def _sale_document(s: _Sale, location: Location, device: Principal, channel: str) -> dict[str, Any]:
-    """The order as its event carries it, from what we hold: no queries, built before the lock."""
-    assert s.sale is not None and s.priced is not None and s.occurred_at is not None
-    p = s.priced
-    return {
-        "client_uuid": s.uuid, "channel": channel, "fulfilment": "in_store",
-        "status": "completed", "location": location.code, "device": device.name,
-        "cashier": s.sale.cashier, "currency": p.currency,
-        "prices_include_tax": p.prices_include_tax, "subtotal": p.subtotal.amount,
-        "discount_total": p.discount_total.amount, "tax_total": p.tax_total.amount,
-        "total": p.total.amount,
-        "lines": [{"line": no, "sku": ln.sku, "quantity": ln.quantity, "sold_by": ln.sold_by,
-                   "unit_price": ln.unit_price.amount, "gross": ln.gross.amount,
-                   "discount": ln.discount.amount, "net": ln.net.amount,
-                   "tax_rate": str(ln.tax_rate)} for no, ln in enumerate(p.lines)],
-        "discounts": [{"line": d.line, "amount": d.amount.amount, "reason": d.reason,
-                       "code": d.code} for d in p.discounts],
-        "taxes": [{"rate": str(t.rate), "base": t.base.amount, "tax": t.tax.amount}
-                  for t in p.taxes],
-        "tenders": [{"kind": t.kind, "amount": t.amount, "tendered": t.tendered,
-                     "change": t.change, "reference": t.reference} for t in s.tenders or []],
-        "occurred_at": s.occurred_at.isoformat(),
-    }
 
 
 def _uuid_of(raw: dict[str, Any]) -> str | None:
