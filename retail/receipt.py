@@ -43,31 +43,19 @@ class TaxMode(Enum):
 
 
 # Labels a shopper reads, per locale. Small on purpose: the receipt has few words.
+_EN_US = {
+    "subtotal": "Subtotal", "discounts": "Discounts", "total": "Total", "tax": "Sales tax",
+    "tax_included": "Tax included", "tax_base": "on", "cash": "Cash", "card": "Card",
+    "alipay_qr": "Alipay", "alipay_code": "Alipay", "change": "Change", "cashier": "Cashier",
+    "till": "Till", "receipt_no": "Receipt", "tax_id": "Tax ID", "items": "Items",
+    "e_receipt": "Scan for your e-receipt",
+    "return_policy": "Returns within 30 days with this receipt.",
+}
 LABELS: dict[str, dict[str, str]] = {
-    "en_US": {
-        "subtotal": "Subtotal", "discounts": "Discounts", "total": "Total", "tax": "Sales tax",
-        "tax_included": "Tax included", "tax_base": "on", "cash": "Cash", "card": "Card",
-        "alipay_qr": "Alipay", "alipay_code": "Alipay", "change": "Change", "cashier": "Cashier",
-        "till": "Till", "receipt_no": "Receipt", "tax_id": "Tax ID", "items": "Items",
-        "e_receipt": "Scan for your e-receipt",
-        "return_policy": "Returns within 30 days with this receipt.",
-    },
-    "en_GB": {
-        "subtotal": "Subtotal", "discounts": "Discounts", "total": "Total", "tax": "VAT",
-        "tax_included": "VAT included", "tax_base": "on", "cash": "Cash", "card": "Card",
-        "alipay_qr": "Alipay", "alipay_code": "Alipay", "change": "Change", "cashier": "Cashier",
-        "till": "Till", "receipt_no": "Receipt", "tax_id": "VAT No.", "items": "Items",
-        "e_receipt": "Scan for your e-receipt",
-        "return_policy": "Returns within 30 days with this receipt.",
-    },
-    "en_CA": {
-        "subtotal": "Subtotal", "discounts": "Discounts", "total": "Total", "tax": "GST/HST",
-        "tax_included": "Tax included", "tax_base": "on", "cash": "Cash", "card": "Card",
-        "alipay_qr": "Alipay", "alipay_code": "Alipay", "change": "Change", "cashier": "Cashier",
-        "till": "Till", "receipt_no": "Receipt", "tax_id": "GST/HST No.", "items": "Items",
-        "e_receipt": "Scan for your e-receipt",
-        "return_policy": "Returns within 30 days with this receipt.",
-    },
+    # British and Canadian receipts differ from American ones only in how tax is named.
+    "en_GB": {**_EN_US, "tax": "VAT", "tax_included": "VAT included", "tax_id": "VAT No."},
+    "en_CA": {**_EN_US, "tax": "GST/HST", "tax_id": "GST/HST No."},
+    "en_US": _EN_US,
     "es_ES": {
         "subtotal": "Subtotal", "discounts": "Descuentos", "total": "Total", "tax": "IVA",
         "tax_included": "IVA incluido", "tax_base": "base", "cash": "Efectivo",
