@@ -93,3 +93,22 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 def session(app: Flask) -> Iterator[Any]:
     with app.extensions["plaza"].session_factory() as s:
         yield s
+
+
+# --------------------------------------------------------------------------- browser
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's download does not work here
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium rather than a downloaded build; flags for a container without a GPU,
+    a sandbox or background network chatter."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+    }

@@ -313,22 +313,3 @@ def shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any, merchant_privat
     # Let the sandbox stop notifying before the database goes away.
     get_gateway(sandbox.app).close()
     server.stop()
-
-
-# --------------------------------------------------------------------------- browser
-
-
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Debian's Chromium rather than a downloaded build; flags for a container without a GPU,
-    a sandbox or background network chatter."""
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "headless": True,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"],
-    }
