@@ -31,6 +31,7 @@ from store_server.orders import sales_api as _sales_api  # noqa: F401
 from store_server.payments import api as _payments_api  # noqa: F401
 from store_server.promotions import api as _promotions_api  # noqa: F401
 from store_server.recommendations import api as _recommendations_api  # noqa: F401
+from store_server.tills import api as _tills_api  # noqa: F401
 from store_server.webhooks import api as _webhooks_api  # noqa: F401
 
 log = logging.getLogger(__name__)

@@ -26,16 +26,18 @@ from store_server.orders.models import (
 from store_server.payments.models import GatewayCall, PaymentAttempt, PaymentIntent, PaymentRefund
 from store_server.promotions.models import GiveawayCounter, GiveawayGrant, Promotion
 from store_server.recommendations.models import BoughtTogether, ForYou, PopularSku, RecommendationRun
+from store_server.tills.models import CashSession, SaleReturn, SaleReturnLine, SaleReturnRefund
 from store_server.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 metadata = Base.metadata
 
 __all__ = [
-    "ApiToken", "BoughtTogether", "Customer", "Device", "Event", "EventCounter", "ForYou",
-    "GatewayCall", "GiveawayCounter", "GiveawayGrant", "Gtin", "IdempotentRequest", "Location",
-    "Order", "OrderDiscount", "OrderLine", "OrderTax", "OrderTender", "OrderTransition",
+    "ApiToken", "BoughtTogether", "CashSession", "Customer", "Device", "Event", "EventCounter",
+    "ForYou", "GatewayCall", "GiveawayCounter", "GiveawayGrant", "Gtin", "IdempotentRequest",
+    "Location", "Order", "OrderDiscount", "OrderLine", "OrderTax", "OrderTender", "OrderTransition",
     "PaymentAttempt", "PaymentIntent", "PaymentRefund", "PointsEntry", "PopularSku", "Price",
-    "PriceList", "Product", "ProductTranslation", "Promotion", "RecommendationRun", "Sku",
-    "StockCount", "StockLevel", "StockMovement", "Transfer", "TransferLine", "User",
-    "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "metadata",
+    "PriceList", "Product", "ProductTranslation", "Promotion", "RecommendationRun", "SaleReturn",
+    "SaleReturnLine", "SaleReturnRefund", "Sku", "StockCount", "StockLevel", "StockMovement",
+    "Transfer", "TransferLine", "User", "WebhookAttempt", "WebhookDelivery", "WebhookSubscription",
+    "metadata",
 ]

@@ -49,6 +49,8 @@ class Order(Base):
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"))
     cashier: Mapped[str] = mapped_column(String(80), default="")
+    # The till's cash session the sale was rung up in: its Z report is checked against these.
+    cash_session_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=True)
     subtotal: Mapped[int] = mapped_column(BigInteger)

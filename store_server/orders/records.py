@@ -60,6 +60,7 @@ class NewOrder:
     tenders: list[TenderIn] = field(default_factory=list)
     note: str = ""
     customer_id: int | None = None  # a member, identified by their member QR
+    cash_session_uuid: str | None = None  # the till's cash session (till sales)
     created_at: datetime | None = None  # set by insert_orders
 
 
@@ -80,6 +81,7 @@ def insert_orders(session: Session, orders: list[NewOrder]) -> list[int]:
         "number": o.number, "client_uuid": o.client_uuid, "content_hash": o.content_hash,
         "channel": o.channel, "fulfilment": o.fulfilment, "status": o.status,
         "location_id": o.location_id, "device_id": o.device_id, "cashier": o.cashier,
+        "cash_session_uuid": o.cash_session_uuid,
         "currency": o.priced.currency, "prices_include_tax": o.priced.prices_include_tax,
         "subtotal": o.priced.subtotal.amount, "discount_total": o.priced.discount_total.amount,
         "tax_total": o.priced.tax_total.amount, "total": o.priced.total.amount,

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 from uuid import UUID
 
 import orjson
@@ -26,13 +27,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from retail.barcodes import MemberQR, ScanError, classify
 from retail.money import Money
 from retail.pricing import DiscountInput, LineInput, PricedOrder, PricingError, price_order
 from retail.tax import TaxRegime, regime_for
 from store_server.api.auth import Principal
 from store_server.catalog.models import Sku
+from store_server.customers.member_qr import MemberQRRejected
 from store_server.customers.models import Customer
-from store_server.customers.service import award_points
+from store_server.customers.service import QRSettings, award_points, verify_member_qr
 from store_server.db import transaction, utcnow
 from store_server.errors import Conflict, Forbidden
 from store_server.events.service import NewEvent, record_many
@@ -76,8 +79,11 @@ class SaleDiscountIn(BaseModel):
     code: str = Field("", max_length=80, description="the promotion or coupon it came from")
 
 
+TenderKind = Literal["cash", "alipay_qr", "alipay_code", "card", "points"]
+
+
 class SaleTenderIn(BaseModel):
-    kind: Literal["cash", "alipay_qr", "alipay_code", "card", "points"]
+    kind: TenderKind
     amount: int = Field(gt=0, le=10**12, description="what this tender pays of the total")
     tendered: int | None = Field(
         None, gt=0, description="cash only: what the shopper handed over; change = tendered - amount")
@@ -97,6 +103,12 @@ class SaleIn(BaseModel):
     total: int = Field(ge=0, description="what the shopper paid, minor units")
     member: str | None = Field(None, max_length=20,
                                description="the member number the till identified from a member QR")
+    member_qr: str | None = Field(
+        None, max_length=4096,
+        description="the member QR as scanned, when the till could not identify it (offline): "
+                    "verified here; a valid one earns the member points, an invalid one only "
+                    "costs the points, never the sale")
+    cash_session: UUID | None = Field(None, description="the till's cash session (its Z report)")
 
 
 class SalesBatchIn(BaseModel):
@@ -156,20 +168,27 @@ class _SkuFacts:
     tax_class: str
 
 
-def ingest_sales(session: Session, device: Principal, batch: SalesBatchIn) -> dict[str, Any]:
+def device_clock_offset(now: datetime, sent_at: datetime | None) -> timedelta:
+    """What to add to a device's times so they read on our clock (zero when close enough)."""
+    if sent_at is not None and abs(now - sent_at) > CLOCK_TOLERANCE:
+        return now - sent_at
+    return timedelta(0)
+
+
+def ingest_sales(session: Session, device: Principal, batch: SalesBatchIn,
+                 member_qrs: QRSettings | None = None) -> dict[str, Any]:
     """Record a device's completed sales; answer each one accepted, duplicate or rejected.
 
     Checks that need no lock (shape, SKUs, prices, tenders) run before the write transaction
     so that SQLite's single writer is held only for the UUID lookup and the inserts.
+    ``member_qrs`` verifies the member QRs that offline tills send unidentified.
     """
     if device.kind != "device" or device.store_id is None:
         raise Forbidden("sales are pushed by a till or kiosk paired with a store")
     location = session.get(Location, device.store_id)
     assert location is not None, "a paired device always has its store"
     now = utcnow()
-    offset = timedelta(0)
-    if batch.sent_at is not None and abs(now - batch.sent_at) > CLOCK_TOLERANCE:
-        offset = now - batch.sent_at
+    offset = device_clock_offset(now, batch.sent_at)
     channel = "kiosk" if device.role == "kiosk" else "pos"
     sales = [_read(i, raw) for i, raw in enumerate(batch.sales)]
     skus = _sku_facts(session, {line.sku for s in sales if s.sale for line in s.sale.lines})
@@ -185,25 +204,41 @@ def ingest_sales(session: Session, device: Principal, batch: SalesBatchIn) -> di
         if s.sale is not None and not s.code:
             _check(s, location, skus, regime, channel, now, offset)
     _verify_wallet_tenders(session, sales, location)
-    _find_members(session, sales)
-    for attempt in range(ATTEMPTS):
+    _find_members(session, sales, member_qrs)
+
+    def record() -> dict[str, Any]:
         for s in sales:
             # Fresh on every attempt: a clash on a number is one more reason to retry.
             s.number = new_order_number(prefix) if s.priced is not None and not s.code else ""
+        return _record(session, device, location, channel, sales, skus)
+
+    return record_batch(session, device, "sales", record)
+
+
+def record_batch(session: Session, device: Principal, what: str,
+                 record: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``record`` in one write transaction; run it again when it lost a race.
+
+    A concurrent batch carrying the same UUIDs (a till that retried while its first request
+    was still running, on another server process) makes our insert fail on PostgreSQL's
+    unique index; the re-run sees the winner's rows and answers those documents "duplicate".
+    ``record`` must start from the checks each time: nothing it decided survives a rollback.
+    """
+    for attempt in range(ATTEMPTS):
         try:
             with transaction(session):
-                return _record(session, device, location, channel, sales, skus)
+                return record()
         except DBAPIError as exc:
-            # Lost a race for a UUID (or, rarely, an order number) to a concurrent batch;
-            # the re-run sees the winner's rows and answers those sales "duplicate".
+            # Lost a race for a UUID (or, rarely, a number) to a concurrent batch, or was
+            # picked as a deadlock's victim: PostgreSQL rolled us back; running again is safe.
             retry = isinstance(exc, IntegrityError) or (
                 getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES)
             if not retry:
                 raise
-            log.info("sales batch from %s lost a race (%s); running it again",
-                     device.key, type(exc.orig).__name__)
+            log.info("%s batch from %s lost a race (%s); running it again",
+                     what, device.key, type(exc.orig).__name__)
             if attempt == ATTEMPTS - 1:
-                raise Conflict("the same sales are being recorded by another request; "
+                raise Conflict(f"the same {what} are being recorded by another request; "
                                "send the batch again in a moment") from exc
     raise AssertionError("unreachable")
 
@@ -213,10 +248,7 @@ def _read(index: int, raw: Any) -> _Sale:
     if not isinstance(raw, dict):
         s.reject("invalid", "a sale must be a JSON object")
         return s
-    s.uuid = _uuid_of(raw)
-    # The content as sent, keys sorted: a resend of this sale, days later, hashes the same.
-    canonical = {**raw, "uuid": s.uuid} if s.uuid else raw
-    s.content_hash = hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    s.uuid, s.content_hash = document_key(raw)
     try:
         s.sale = SaleIn.model_validate(raw)
         s.uuid = str(s.sale.uuid)
@@ -295,16 +327,42 @@ def _check_tenders(s: _Sale, sale: SaleIn, channel: str) -> str:
     return ""
 
 
-def _find_members(session: Session, sales: list[_Sale]) -> None:
-    """Attach members by number. An unknown number never stops a sale: it earns no points."""
+def _find_members(session: Session, sales: list[_Sale], member_qrs: QRSettings | None) -> None:
+    """Attach members by number, or by the member QR an offline till could not check.
+
+    Neither ever stops a sale (the shopper has paid and left): an unknown number or a forged,
+    revoked or expired QR only earns no points, and the QR case is logged for the office.
+    """
     numbers = {s.sale.member for s in sales if s.sale and s.sale.member and not s.code}
-    if not numbers:
-        return
     ids = dict(session.execute(
-        select(Customer.number, Customer.id).where(Customer.number.in_(numbers))).all())
+        select(Customer.number, Customer.id).where(Customer.number.in_(numbers))).all()) if numbers else {}
     for s in sales:
-        if s.sale and s.sale.member:
+        if s.sale is None or s.code:
+            continue
+        if s.sale.member:
             s.customer_id = ids.get(s.sale.member)
+        if s.customer_id is None and s.sale.member_qr:
+            s.customer_id = _member_from_qr(session, s, s.sale.member_qr, member_qrs)
+
+
+def _member_from_qr(session: Session, s: _Sale, scanned: str, member_qrs: QRSettings | None) -> int | None:
+    if member_qrs is None:
+        log.warning("sale %s carries a member QR but no key to verify it; no points", s.uuid)
+        return None
+    # The scan as read ("PLAZA-M1:<token>", maybe behind a symbology prefix) or the bare token.
+    try:
+        scan = classify(scanned)
+        token = scan.token if isinstance(scan, MemberQR) else scanned
+    except ScanError:
+        token = scanned
+    try:
+        # Judged at the moment of the sale: a QR that was fresh when an offline till scanned
+        # it is still good when the sale syncs the next morning.
+        return verify_member_qr(session, token, member_qrs, now=s.occurred_at).id
+    except MemberQRRejected as exc:
+        # The token itself is not logged: anyone reading the log could earn the points.
+        log.warning("sale %s: member QR not accepted (%s); recorded without points", s.uuid, exc.code)
+        return None
 
 
 WALLET_TENDERS = ("alipay_qr", "alipay_code")
@@ -346,58 +404,100 @@ def _record(session: Session, device: Principal, location: Location, channel: st
     """
     uuids = {s.uuid for s in sales if s.uuid}
     known = {
-        uuid: (content_hash, number, location_id)
+        uuid: Recorded(content_hash, number, location_id)
         for uuid, content_hash, number, location_id in session.execute(
             select(Order.client_uuid, Order.content_hash, Order.number, Order.location_id)
             .where(Order.client_uuid.in_(uuids)))
     } if uuids else {}
-    first: dict[str, _Sale] = {}
+    verdicts, accepted = sort_out(sales, known, location.id, "sale")
+    numbers = _write(session, device, location, channel, accepted, skus) if accepted else {}
+    return answer_batch(sales, verdicts, numbers, "order")
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What a resend of a pushed document is compared with: the one recorded under its UUID."""
+
+    content_hash: str
+    number: str
+    location_id: int
+
+
+class _Pushed(Protocol):
+    index: int
+    raw: Any
+    uuid: str | None
+    content_hash: str
+    code: str
+    reason: str
+
+
+_P = TypeVar("_P", bound=_Pushed)
+
+
+def sort_out(docs: list[_P], known: dict[str, Recorded], location_id: int, noun: str,
+             admit: Callable[[_P], bool] | None = None) -> tuple[dict[int, dict[str, Any]], list[_P]]:
+    """The verdict on each pushed document (sales, returns), and those to record now.
+
+    Recorded before under its UUID with the same content: ``duplicate`` (a resend is answered
+    from the record, even if the catalogue or the checks have changed since). Twice in one
+    batch: the second copy gets the first one's verdict. New and passing its checks (and
+    ``admit``, which may reject it with a code in view of what the batch accepted before it):
+    ``accepted``. The accepted come back sorted by UUID: concurrent batches on PostgreSQL then
+    wait on each other's unique index entries in one order and cannot deadlock.
+    """
+    first: dict[str, _P] = {}
     verdicts: dict[int, dict[str, Any]] = {}
-    accepted: list[_Sale] = []
-    for s in sales:
-        if s.uuid is None or (s.code and s.uuid not in known and s.uuid not in first):
-            verdict = {"status": "rejected", "code": s.code, "reason": s.reason}
-            if s.uuid:
-                first[s.uuid] = s
-        elif s.uuid in known:
-            # Recorded before: a resend is answered from the record, even if the catalogue
-            # or the checks have changed since.
-            content_hash, number, location_id = known[s.uuid]
-            if location_id != location.id:
-                verdict = _rejected("wrong-store", "this UUID belongs to a sale recorded at "
+    accepted: list[_P] = []
+    for d in docs:
+        if d.uuid is None or (d.code and d.uuid not in known and d.uuid not in first):
+            verdict = _rejected(d.code, d.reason)
+            if d.uuid:
+                first[d.uuid] = d
+        elif d.uuid in known:
+            recorded = known[d.uuid]
+            if recorded.location_id != location_id:
+                verdict = _rejected("wrong-store", f"this UUID belongs to a {noun} recorded at "
                                                    "another store")
-            elif content_hash != s.content_hash:
-                verdict = _rejected("uuid-reused", "a different sale was recorded with this UUID; "
-                                                   "give each sale its own UUID")
+            elif recorded.content_hash != d.content_hash:
+                verdict = _rejected("uuid-reused", f"a different {noun} was recorded with this UUID; "
+                                                   f"give each {noun} its own UUID")
             else:
-                verdict = {"status": "duplicate", "order": number}
-        elif s.uuid in first:
-            earlier = verdicts[first[s.uuid].index]
-            if first[s.uuid].content_hash != s.content_hash:
-                verdict = _rejected("uuid-reused", "this batch holds two different sales with "
+                verdict = {"status": "duplicate", "number": recorded.number}
+        elif d.uuid in first:
+            earlier = verdicts[first[d.uuid].index]
+            if first[d.uuid].content_hash != d.content_hash:
+                verdict = _rejected("uuid-reused", f"this batch holds two different {noun}s with "
                                                    "this UUID")
             elif earlier["status"] == "accepted":
-                verdict = {"status": "duplicate", "of": first[s.uuid].index}
+                verdict = {"status": "duplicate", "of": first[d.uuid].index}
             else:
                 verdict = dict(earlier)
         else:
-            first[s.uuid] = s
-            verdict = {"status": "accepted"}
-            accepted.append(s)
-        verdicts[s.index] = verdict
-    # Sorted by UUID: concurrent batches on PostgreSQL then wait on each other's unique index
-    # entries in one order and cannot deadlock.
-    accepted.sort(key=lambda s: s.uuid or "")
-    if accepted:
-        numbers = _write(session, device, location, channel, accepted, skus)
-        for s in accepted:
-            verdicts[s.index]["order"] = numbers[s.index]
+            first[d.uuid] = d
+            if admit is None or admit(d):
+                verdict = {"status": "accepted"}
+                accepted.append(d)
+            else:
+                verdict = _rejected(d.code, d.reason)
+        verdicts[d.index] = verdict
+    accepted.sort(key=lambda d: d.uuid or "")
+    return verdicts, accepted
+
+
+def answer_batch(docs: list[_P], verdicts: dict[int, dict[str, Any]], numbers: dict[int, str],
+                 number_key: str) -> dict[str, Any]:
+    """The batch's answer: one result per document, in the order sent, and the counts."""
     results = []
-    for s in sales:
-        verdict = verdicts[s.index]
-        if "of" in verdict:
-            verdict["order"] = verdicts[verdict.pop("of")]["order"]
-        results.append({"index": s.index, "uuid": s.uuid or _raw_uuid(s.raw), **verdict})
+    for d in docs:
+        verdict = verdicts[d.index]
+        if verdict["status"] == "accepted":
+            verdict["number"] = numbers[d.index]
+        elif "of" in verdict:
+            verdict["number"] = numbers[verdict.pop("of")]
+        if "number" in verdict:
+            verdict[number_key] = verdict.pop("number")
+        results.append({"index": d.index, "uuid": d.uuid or raw_uuid(d.raw), **verdict})
     counts = {k: sum(1 for r in results if r["status"] == k)
               for k in ("accepted", "duplicate", "rejected")}
     return {"results": results, "accepted": counts["accepted"], "duplicates": counts["duplicate"],
@@ -421,7 +521,8 @@ def _write(session: Session, device: Principal, location: Location, channel: str
             occurred_at=s.occurred_at, actor=device.key, number=numbers[s.index],
             client_uuid=s.uuid, content_hash=s.content_hash, device_id=device.id,
             cashier=s.sale.cashier, tenders=s.tenders or [], note=f"sold at {device.name}",
-            customer_id=s.customer_id))
+            customer_id=s.customer_id,
+            cash_session_uuid=str(s.sale.cash_session) if s.sale.cash_session else None))
     ids = insert_orders(session, orders)
     movements = []
     for s in accepted:
@@ -450,14 +551,18 @@ def _write(session: Session, device: Principal, location: Location, channel: str
     return numbers
 
 
-def _uuid_of(raw: dict[str, Any]) -> str | None:
-    """The sale's UUID in canonical form, so "ABC..." and "abc..." are one sale."""
+def document_key(raw: dict[str, Any]) -> tuple[str | None, str]:
+    """A pushed document's UUID in canonical form, so "ABC..." and "abc..." are one sale,
+    and the hash of its content as sent, keys sorted: a resend, days later, hashes the same."""
     try:
-        return str(UUID(str(raw.get("uuid"))))
+        uuid: str | None = str(UUID(str(raw.get("uuid"))))
     except ValueError:
-        return None
+        uuid = None
+    canonical = {**raw, "uuid": uuid} if uuid else raw
+    return uuid, hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def _raw_uuid(raw: Any) -> str | None:
+def raw_uuid(raw: Any) -> str | None:
+    """The UUID as sent, for answering a document whose UUID is not one."""
     value = raw.get("uuid") if isinstance(raw, dict) else None
     return value if isinstance(value, str) else None

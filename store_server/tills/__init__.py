@@ -1,0 +1,1 @@
+"""Tills beyond the sale: a recorded sale read back, returns against it, and Z reports."""
