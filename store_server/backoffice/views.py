@@ -1,10 +1,13 @@
-"""Back-office pages: sign-in (session cookie, CSRF), stock per location, device enrolment."""
+"""Back-office pages: sign-in (session cookie, CSRF), stock per location, device enrolment,
+and the day's Z reports per till."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
@@ -13,6 +16,7 @@ from sqlalchemy import Integer, func, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
+from retail.money import Money
 from store_server.accounts.models import User
 from store_server.accounts.service import check_password
 from store_server.api.auth import Principal
@@ -24,6 +28,7 @@ from store_server.inventory.models import StockLevel, StockMovement
 from store_server.inventory.service import level_document
 from store_server.locations.models import Location
 from store_server.locations.service import get_location
+from store_server.tills.cash_sessions import list_cash_sessions
 
 backoffice = Blueprint("backoffice", __name__, url_prefix="/backoffice",
                        template_folder="templates")
@@ -168,3 +173,37 @@ def devices() -> Any:
     return render_template("backoffice/devices.html", form=form, stores=stores,
                            store_code=store_code, enrolled=enrolled, error=error,
                            devices=list_devices(s, g.principal))
+
+
+@backoffice.get("/z-reports")
+@signed_in
+def z_reports() -> Any:
+    """Closing the day: per till, expected against counted cash and the sales by tender the
+    till reported beside those the server recorded for its session."""
+    s = db_session()
+    stores = [loc for loc in _visible_locations() if loc.kind == "store"]
+    if not stores:
+        return render_template("backoffice/message.html", message="There is no store to report on."), 404
+    code = request.args.get("store") or stores[0].code
+    try:
+        day = dt.date.fromisoformat(request.args["date"]) if request.args.get("date") else None
+    except ValueError:
+        return render_template("backoffice/message.html",
+                               message="The date should read YYYY-MM-DD, e.g. 2026-11-22."), 400
+    try:
+        report = list_cash_sessions(s, g.principal, code, day)
+    except DomainError as exc:
+        return render_template("backoffice/message.html", message=exc.detail), exc.status
+    location = get_location(s, report["store"])
+
+    def money(amount: int) -> str:
+        return Money(amount, location.currency).format(location.locale)
+
+    return render_template("backoffice/z_reports.html", report=report, stores=stores,
+                           location=location, money=money, local_time=_local_time(location.timezone))
+
+
+def _local_time(timezone: str) -> Callable[[str], str]:
+    """A timestamp as the store's clock shows it: a manager reads the till's hours."""
+    zone = ZoneInfo(timezone)
+    return lambda iso: dt.datetime.fromisoformat(iso).astimezone(zone).strftime("%H:%M")
