@@ -1,28 +1,37 @@
 """The till's local agent: a small HTTP service on 127.0.0.1 that the till's UI talks to.
 
 ``pos-client`` (``main``) reads the configuration, pairs the till on its first start, brings
-the replica up to date if the server answers (and starts anyway if it does not: a till that
-has synced once sells offline), starts the sync loop and serves JSON endpoints for the UI:
-status, lookups, the sale in progress, tenders, completion and the rejected sales a manager
-must look at. Every endpoint is a thin wrapper: the work is in ``sale``, ``replica``,
-``outbox`` and ``sync``.
+the replica (and the store's cashiers) up to date if the server answers (and starts anyway if
+it does not: a till that has synced once sells offline), starts the sync loop and serves the
+till's pages and their JSON API: status, sign-in, the cash session, lookups, the sale in
+progress, tenders (cash, Alipay), completion, reprints, returns, the customer display and the
+rejected documents a manager must look at. Every endpoint is a thin wrapper around
+``runtime.TillRuntime``.
+
+The agent drives a cash drawer and refunds money, so it trusts no web page but its own: it
+answers only requests addressed to the loopback names (a DNS-rebinding page gets nothing),
+refuses a POST carrying another origin's ``Origin`` header, and takes JSON only (a plain HTML
+form cannot send it without the browser asking first). Everything but the pages, the status,
+the customer display and sign-in needs a signed-in cashier.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import signal
 import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+import qrcode
+from flask import Flask, Response, jsonify, request, send_from_directory
 from werkzeug.serving import make_server
 
+from pos_client.cashiers import CashierBook
 from pos_client.config import (
     Credentials,
     NotPaired,
@@ -32,7 +41,10 @@ from pos_client.config import (
     save_credentials,
 )
 from pos_client.outbox import Outbox
+from pos_client.printing import TillPrinter
 from pos_client.replica import Replica, ReplicaNotReady, sync_catalogue
+from pos_client.returns import resume_refunds
+from pos_client.runtime import TillRuntime
 from pos_client.sale import Sale, SaleError
 from pos_client.server_api import Refused, ServerApi, Unreachable
 from pos_client.sync import SyncLoop
@@ -40,123 +52,67 @@ from retail.barcodes import GS1Data, ProductCode, ScanError, ScannerConfig, Vari
 
 log = logging.getLogger("pos_client")
 
-
-@dataclass
-class TillRuntime:
-    """Everything one till holds while it runs; the HTTP layer only calls into it."""
-
-    config: TillConfig
-    credentials: Credentials
-    replica: Replica
-    outbox: Outbox
-    sync: SyncLoop
-    cashier: str = ""
-    sale: Sale | None = None
-    prints: dict[str, str] = field(default_factory=dict)  # sale uuid -> print outcome
-    lock: threading.RLock = field(default_factory=threading.RLock)
-
-    def current_sale(self, fresh: bool = False) -> Sale:
-        """The sale being rung up; a new one after the last was completed."""
-        if self.sale is None or (fresh and self.sale.completed is not None):
-            self.sale = Sale(self.replica, self.cashier)
-        return self.sale
-
-    def new_sale(self, cashier: str | None, discard: bool) -> Sale:
-        if cashier is not None:
-            self.cashier = cashier
-        current = self.sale
-        if current is not None and current.completed is None and current.lines and not discard:
-            raise SaleError("a sale is in progress; complete it, or discard it first", "in-progress")
-        self.sale = Sale(self.replica, self.cashier)
-        return self.sale
-
-    def complete(self) -> dict[str, Any]:
-        sale = self.current_sale()
-        done = sale.complete(self.outbox)  # durable before the receipt prints
-        self.sync.wake()
-        if sale.uuid not in self.prints:
-            self.prints[sale.uuid] = "printing"
-            threading.Thread(target=self._print, args=(sale, done), daemon=True).start()
-        return done
-
-    def _print(self, sale: Sale, done: dict[str, Any]) -> None:
-        """Best effort: the sale is already safe; a printer fault is shown, never undoes it."""
-        try:
-            from hardware.printers import ReceiptPrinter
-            from hardware.spool import SpoolJournal
-            from retail.receipt import receipt_from_sale
-
-            receipt = receipt_from_sale(_receipt_data(sale, done, self.credentials))
-            printer = ReceiptPrinter(self.config.printer_url, journal=SpoolJournal(self.config.spool_path))
-            cash = any(t.kind == "cash" for t in sale.tenders)
-            # The sale's UUID is the job id: a reprint of the same sale never prints it twice.
-            printer.print_receipt(receipt, sale.store.locale, job_id=sale.uuid, open_drawer=cash)
-            self.prints[sale.uuid] = "printed"
-        except Exception as exc:  # noqa: BLE001 (any printer trouble is reported, not raised)
-            log.warning("receipt for %s did not print: %s", sale.uuid, exc)
-            self.prints[sale.uuid] = f"not printed: {exc}"
-
-    def status(self) -> dict[str, Any]:
-        out = self.sync.status()
-        out["device"] = self.credentials.device
-        out["store"] = self.credentials.store
-        out["catalogue"] = self.replica.counts() if self.replica.ready else None
-        return out
-
-
-def _receipt_data(sale: Sale, done: dict[str, Any], credentials: Credentials) -> dict[str, Any]:
-    body, summary = done["sale"], done["summary"]
-    store = sale.store.document
-    lines = []
-    for line in (ln for ln in summary["lines"] if not ln["voided"]):
-        rate = Decimal(str(sale.regime.rate(_line_tax_class(sale, line["index"])))) * 100
-        entry: dict[str, Any] = {"name": line["name"], "unit_price": line["unit_price"], "tax_rate": rate}
-        if line["sold_by"] == "weight":
-            entry["weight_grams"] = line["quantity"]
-        else:
-            entry["quantity"] = line["quantity"]
-        lines.append(entry)
-    return {
-        "currency": body["currency"],
-        "tax_mode": "inclusive" if summary["prices_include_tax"] else "exclusive",
-        "store": {"name": store.get("name", sale.store.code),
-                  "address": tuple(filter(None, [store.get("address", "")])), "tax_id": "",
-                  "timezone": sale.store.timezone},
-        "lines": lines, "discounts": body["discounts"],
-        "tenders": [{"method": t["kind"], "amount": t["amount"], "reference": t.get("reference")}
-                    for t in body["tenders"]],
-        "sold_at": body["occurred_at"], "cashier": body["cashier"],
-        "till": str(credentials.device.get("name", "")), "sale_number": body["uuid"][:8].upper(),
-    }
-
-
-def _line_tax_class(sale: Sale, index: int) -> str:
-    return sale.lines[index].tax_class
-
-
-# -- HTTP -----------------------------------------------------------------------------------
+STATIC = Path(__file__).with_name("static")
+SCANNER_JS = Path(__file__).resolve().parent.parent / "hardware" / "static"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# What a signed-out till still answers: its pages, its state, the customer screen, sign-in.
+OPEN = {("GET", "/"), ("GET", "/display"), ("GET", "/api/status"), ("GET", "/api/display"),
+        ("GET", "/api/display/qr.png"), ("GET", "/api/cashiers"), ("POST", "/api/login"),
+        ("POST", "/api/logout")}
 
 
 def create_app(runtime: TillRuntime) -> Flask:
-    app = Flask("pos_client")
+    app = Flask("pos_client", static_folder=None)
     app.extensions["till"] = runtime
+    allowed_hosts = LOOPBACK | {runtime.config.host}
+    any_host = runtime.config.host in ("0.0.0.0", "::")  # told to serve the network
 
     @app.errorhandler(SaleError)
     def sale_error(exc: SaleError) -> tuple[Response, int]:
-        return jsonify({"code": exc.code, "detail": exc.message, **exc.data}), 422
+        return jsonify({"code": exc.code, "detail": exc.message, **exc.data}), exc.status
 
     @app.errorhandler(ReplicaNotReady)
     def not_ready(exc: ReplicaNotReady) -> tuple[Response, int]:
         return jsonify({"code": "no-catalogue", "detail": str(exc)}), 503
 
+    @app.before_request
+    def guard() -> tuple[Response, int] | None:
+        host = (request.host.rsplit(":", 1)[0] if not request.host.endswith("]")
+                else request.host).strip("[]")
+        if not any_host and host not in allowed_hosts:
+            return _problem("wrong-host", "this till answers on 127.0.0.1 only", 403)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            origin = request.headers.get("Origin")
+            if origin is not None and origin != request.host_url.rstrip("/"):
+                return _problem("cross-origin", "only the till's own pages may do this", 403)
+            if request.method == "POST" and request.mimetype != "application/json":
+                return _problem("json-only", "send JSON (Content-Type: application/json)", 415)
+        method = "GET" if request.method == "HEAD" else request.method
+        if (method, request.path) in OPEN or request.path.startswith("/static/"):
+            return None
+        if runtime.cashier is None:
+            return _problem("signed-out", "sign in with your PIN first", 401)
+        return None
+
+    # -- pages -----------------------------------------------------------------------------
+
     @app.get("/")
-    def status_page() -> str:
-        s = runtime.status()
-        state = "ONLINE" if s["online"] else "OFFLINE: selling from the till's own catalogue"
-        return (f"<!doctype html><title>Plaza till</title><h1>{state}</h1>"
-                f"<p>Sales waiting to reach the server: <strong>{s['waiting']}</strong></p>"
-                f"<p>Rejected sales for the manager: {s['rejected']}</p>"
-                f"<p>Last catalogue sync: {s['last_sync_at'] or 'never'}</p>")
+    def till_page() -> Response:
+        return _page("till.html")
+
+    @app.get("/display")
+    def display_page() -> Response:
+        return _page("display.html")
+
+    @app.get("/static/scanner.js")
+    def scanner_js() -> Response:
+        return send_from_directory(SCANNER_JS, "scanner.js", max_age=0)
+
+    @app.get("/static/<path:name>")
+    def static_file(name: str) -> Response:
+        return send_from_directory(STATIC, name, max_age=0)
+
+    # -- state and sign-in -----------------------------------------------------------------
 
     @app.get("/api/status")
     def status() -> Response:
@@ -166,6 +122,47 @@ def create_app(runtime: TillRuntime) -> Flask:
     def sync_now() -> Response:
         runtime.sync.wake(force=True)
         return jsonify(runtime.status())
+
+    @app.get("/api/cashiers")
+    def cashiers() -> Response:
+        return jsonify(runtime.cashiers.listing())
+
+    @app.post("/api/login")
+    def login() -> Response:
+        body = _body()
+        cashier = runtime.sign_in(body.get("username"), body.get("pin"))
+        return jsonify({"cashier": cashier.as_dict(), "status": runtime.status()})
+
+    @app.post("/api/logout")
+    def logout() -> Response:
+        runtime.sign_out()
+        return jsonify({"cashier": None})
+
+    # -- the cash session ------------------------------------------------------------------
+
+    @app.get("/api/session")
+    def session() -> Response:
+        return jsonify({"session": runtime.session()})
+
+    @app.post("/api/session/open")
+    def open_session() -> Response:
+        return jsonify(runtime.open_session(_body().get("float")))
+
+    @app.post("/api/session/movements")
+    def cash_movement() -> Response:
+        body = _body()
+        runtime.move_cash(body.get("kind"), body.get("amount"), body.get("reason"))
+        return jsonify(runtime.report())
+
+    @app.get("/api/session/report")
+    def x_report() -> Response:
+        return jsonify(runtime.report())
+
+    @app.post("/api/session/close")
+    def close_session() -> Response:
+        return jsonify(runtime.close_session(_body().get("counted")))
+
+    # -- lookups ---------------------------------------------------------------------------
 
     @app.get("/api/lookup")
     def lookup() -> Response:
@@ -177,6 +174,8 @@ def create_app(runtime: TillRuntime) -> Flask:
         items = runtime.replica.search(request.args.get("q", ""), int(request.args.get("limit", 20)))
         return jsonify({"items": [i.as_dict(at) for i in items]})
 
+    # -- the sale --------------------------------------------------------------------------
+
     @app.get("/api/sale")
     def get_sale() -> Response:
         with runtime.lock:
@@ -184,64 +183,92 @@ def create_app(runtime: TillRuntime) -> Flask:
 
     @app.post("/api/sale")
     def new_sale() -> Response:
-        body = request.get_json(silent=True) or {}
         with runtime.lock:
-            return jsonify(runtime.new_sale(body.get("cashier"), bool(body.get("discard"))).summary())
+            return jsonify(runtime.new_sale(bool(_body().get("discard"))).summary())
 
     @app.post("/api/sale/scan")
     def scan() -> Response:
         code = _field(str, "code")
         with runtime.lock:
-            sale = runtime.current_sale(fresh=True)
-            sale.scan(code)
-            return jsonify(sale.summary())
+            return jsonify(runtime.scan(code).summary())
 
     @app.post("/api/sale/items")
     def add_item() -> Response:
-        body = request.get_json(silent=True) or {}
+        body = _body()
         with runtime.lock:
-            sale = runtime.current_sale(fresh=True)
+            sale = runtime.selling(fresh=True)
             sale.add(str(body.get("sku", "")), body.get("quantity"))
             return jsonify(sale.summary())
 
     @app.post("/api/sale/lines/<int:index>/quantity")
     def set_quantity(index: int) -> Response:
         quantity = _field(int, "quantity")
-        with runtime.lock:
-            sale = runtime.current_sale()
-            sale.set_quantity(index, quantity)
-            return jsonify(sale.summary())
+        return _change(lambda sale: sale.set_quantity(index, quantity))
 
     @app.post("/api/sale/lines/<int:index>/void")
     def void_line(index: int) -> Response:
+        return _change(lambda sale: sale.void(index))
+
+    @app.post("/api/sale/lines/<int:index>/price")
+    def override_price(index: int) -> Response:
+        body = _body()
         with runtime.lock:
-            sale = runtime.current_sale()
-            sale.void(index)
+            sale = runtime.selling()
+            sale._line(index)  # a wrong line is said before a manager is asked for their PIN
+            manager = runtime.authorise(body.get("manager"), body.get("manager_pin"))
+            sale.override_price(index, body.get("unit_price"), manager.username)
             return jsonify(sale.summary())
+
+    @app.post("/api/sale/discount")
+    def discount() -> Response:
+        body = _body()
+        with runtime.lock:
+            sale = runtime.selling()
+            manager = runtime.authorise(body.get("manager"), body.get("manager_pin"))
+            sale.discount(body.get("reason", ""), manager.username, body.get("percent"), body.get("amount"))
+            return jsonify(sale.summary())
+
+    @app.delete("/api/sale/discount")
+    def remove_discount() -> Response:
+        return _change(lambda sale: sale.remove_discount())
 
     @app.post("/api/sale/cash")
     def pay_cash() -> Response:
-        body = request.get_json(silent=True) or {}
+        body = _body()
         tendered = _field(int, "tendered")
-        with runtime.lock:
-            sale = runtime.current_sale()
-            sale.pay_cash(tendered, body.get("amount"))
-            return jsonify(sale.summary())
+        return _change(lambda sale: sale.pay_cash(tendered, body.get("amount")))
 
     @app.post("/api/sale/tenders")
     def pay_other() -> Response:
-        body = request.get_json(silent=True) or {}
-        with runtime.lock:
-            sale = runtime.current_sale()
-            sale.pay(str(body.get("kind", "")), _field(int, "amount"), str(body.get("reference", "")))
-            return jsonify(sale.summary())
+        body = _body()
+        amount = _field(int, "amount")
+        kind, reference = str(body.get("kind", "")), str(body.get("reference", ""))
+        return _change(lambda sale: sale.pay(kind, amount, reference))
 
     @app.delete("/api/sale/tenders")
     def remove_tenders() -> Response:
         with runtime.lock:
-            sale = runtime.current_sale()
-            sale.remove_tenders()
-            return jsonify(sale.summary())
+            return jsonify(runtime.remove_tenders().summary())
+
+    @app.post("/api/sale/alipay")
+    def alipay() -> Response:
+        body = _body()
+        sale, payment = runtime.take_alipay(body.get("method"), body.get("amount"), body.get("auth_code"))
+        return _payment(sale, payment)
+
+    @app.get("/api/sale/alipay/<payment_id>")
+    def alipay_status(payment_id: str) -> Response:
+        try:
+            wait = float(request.args.get("wait", 0))
+        except ValueError:
+            wait = 0.0
+        sale, payment = runtime.follow_alipay(payment_id, wait, request.args.get("status"))
+        return _payment(sale, payment)
+
+    @app.post("/api/sale/alipay/<payment_id>/cancel")
+    def alipay_cancel(payment_id: str) -> Response:
+        sale, payment = runtime.cancel_alipay(payment_id)
+        return _payment(sale, payment)
 
     @app.post("/api/sale/complete")
     def complete() -> Response:
@@ -251,26 +278,88 @@ def create_app(runtime: TillRuntime) -> Flask:
         return jsonify({"uuid": done["sale"]["uuid"], "total": summary["total"], "change": summary["change"],
                         "sale": summary, "waiting": runtime.outbox.counts()["waiting"]})
 
+    @app.post("/api/sale/reprint")
+    def reprint() -> Response:
+        return jsonify(runtime.reprint(_body().get("uuid")))
+
+    # -- returns ---------------------------------------------------------------------------
+
+    @app.post("/api/returns/lookup")
+    def find_sale() -> Response:
+        return jsonify(runtime.find_sale(_body().get("code")))
+
+    @app.post("/api/returns")
+    def make_return() -> Response:
+        body = _body()
+        return jsonify(runtime.make_return(body.get("original"), body.get("lines"), body.get("reason")))
+
+    # -- the customer display ----------------------------------------------------------------
+
+    @app.get("/api/display")
+    def display() -> Response:
+        return jsonify(runtime.display())
+
+    @app.get("/api/display/qr.png")
+    def display_qr() -> Response | tuple[Response, int]:
+        payload = runtime.display()["qr_code"]
+        if not payload:
+            return _problem("no-qr", "no Alipay QR is waiting", 404)
+        image = qrcode.make(payload, box_size=10, border=4)
+        out = io.BytesIO()
+        image.save(out)
+        return Response(out.getvalue(), mimetype="image/png", headers={"Cache-Control": "no-store"})
+
+    # -- for the manager -------------------------------------------------------------------
+
     @app.get("/api/rejected")
     def rejected() -> Response:
-        return jsonify({"sales": [r.__dict__ for r in runtime.outbox.rejected()]})
+        outbox = runtime.outbox
+        return jsonify({
+            "sales": [r.__dict__ for r in outbox.rejected()],
+            "returns": [d.__dict__ for d in outbox.documents("return", "rejected")],
+            "cash_sessions": [d.__dict__ for d in outbox.documents("cash-session", "rejected")],
+        })
 
     @app.post("/api/rejected/<uuid>/send-again")
     def send_again(uuid: str) -> tuple[Response, int]:
         if not runtime.outbox.send_again(uuid):
-            return jsonify({"code": "not-rejected", "detail": "no rejected sale with this UUID"}), 404
+            return _problem("not-rejected", "nothing rejected with this UUID", 404)
         runtime.sync.wake(force=True)
         return jsonify({"uuid": uuid, "state": "waiting"}), 200
+
+    def _change(change: Any) -> Response:
+        with runtime.lock:
+            sale = runtime.selling()
+            change(sale)
+            return jsonify(sale.summary())
 
     return app
 
 
+def _problem(code: str, detail: str, status: int) -> tuple[Response, int]:
+    return jsonify({"code": code, "detail": detail}), status
+
+
+def _page(name: str) -> Response:
+    response = send_from_directory(STATIC, name, max_age=0)
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"  # no clickjacking the till
+    return response
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
 def _field(kind: type, name: str) -> Any:
-    body = request.get_json(silent=True) or {}
-    value = body.get(name)
+    value = _body().get(name)
     if not isinstance(value, kind) or isinstance(value, bool):
         raise SaleError(f"send {name!r} as a JSON {kind.__name__}", "invalid")
     return value
+
+
+def _payment(sale: Sale, payment: Any) -> Response:
+    return jsonify({"payment": payment.id, **payment.as_dict(), "sale": sale.summary()})
 
 
 def _lookup(runtime: TillRuntime, code: str) -> dict[str, Any]:
@@ -323,7 +412,12 @@ def build_runtime(config: TillConfig) -> TillRuntime:
     replica = Replica(config.replica_path)
     outbox = Outbox(config.outbox_path)
     loop = SyncLoop(replica, outbox, api, config.batch_size, config.sync_interval, config.max_backoff)
-    return TillRuntime(config, credentials, replica, outbox, loop)
+    cashiers = CashierBook(config.cashiers_path, api)
+    loop.refresh_cashiers = cashiers.refresh
+    loop.cashiers_known = lambda: cashiers.known
+    loop.before_documents.append(lambda: resume_refunds(outbox, api))
+    printer = TillPrinter(config.printer_url, config.spool_path)
+    return TillRuntime(config, credentials, replica, outbox, loop, cashiers, printer)
 
 
 def first_sync(runtime: TillRuntime) -> None:
@@ -331,6 +425,7 @@ def first_sync(runtime: TillRuntime) -> None:
     started = time.perf_counter()
     try:
         applied = sync_catalogue(runtime.replica, runtime.sync.api)
+        runtime.cashiers.refresh()
     except (Unreachable, Refused) as exc:
         ready = "from its last sync" if runtime.replica.ready else "with no catalogue yet"
         log.warning("server not reachable (%s): the till starts offline, %s", exc, ready)

@@ -20,6 +20,7 @@ TOKEN_FILE = "device.json"
 REPLICA_FILE = "replica.sqlite3"
 OUTBOX_FILE = "outbox.sqlite3"
 SPOOL_FILE = "print-spool.sqlite3"
+CASHIERS_FILE = "cashiers.json"
 
 
 class NotPaired(RuntimeError):
@@ -38,6 +39,7 @@ class TillConfig:
     sync_interval: float = 2.0  # seconds between pulls of the changes feed when idle
     request_timeout: float = 60.0  # a first-sync page of 5,000 SKUs may take a few seconds
     max_backoff: float = 30.0
+    public_url: str | None = None  # where a receipt QR points shoppers; the server's URL when unset
 
     @property
     def token_path(self) -> Path:
@@ -55,6 +57,14 @@ class TillConfig:
     def spool_path(self) -> Path:
         return self.data_dir / SPOOL_FILE
 
+    @property
+    def cashiers_path(self) -> Path:
+        return self.data_dir / CASHIERS_FILE
+
+    @property
+    def receipt_base_url(self) -> str:
+        return (self.public_url or self.server_url).rstrip("/")
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"PLAZA_TILL_{name}", default)
@@ -70,6 +80,8 @@ def parse_args(argv: Sequence[str] | None = None) -> TillConfig:
                         help="the code the manager read off the back office (first start only)")
     parser.add_argument("--printer", default=_env("PRINTER", "dummy:"),
                         help="receipt printer URL: tcp://host:9100, usb://VID:PID, dummy:")
+    parser.add_argument("--public-url", default=_env("PUBLIC_URL"),
+                        help="the shop's public address, for receipt QRs (default: the server URL)")
     parser.add_argument("--host", default=_env("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(_env("PORT", "8765") or 8765))
     parser.add_argument("--batch-size", type=int, default=int(_env("BATCH_SIZE", "200") or 200))
@@ -84,7 +96,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TillConfig:
     return TillConfig(
         server_url=args.server.rstrip("/"), data_dir=Path(args.data_dir), printer_url=args.printer,
         pairing_code=args.pairing_code, host=args.host, port=args.port, batch_size=args.batch_size,
-        sync_interval=args.sync_interval, max_backoff=args.max_backoff)
+        sync_interval=args.sync_interval, max_backoff=args.max_backoff, public_url=args.public_url)
 
 
 @dataclass(frozen=True)
@@ -108,12 +120,17 @@ def load_credentials(config: TillConfig) -> Credentials | None:
 def save_credentials(config: TillConfig, credentials: Credentials) -> None:
     """Write the token readable by its owner only (0600), atomically: a crash while pairing
     leaves either no file or a whole one, never half a token."""
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    partial = config.token_path.with_suffix(".tmp")
+    write_private_json(config.token_path, {"token": credentials.token, "device": credentials.device})
+
+
+def write_private_json(path: Path, data: Any) -> None:
+    """``data`` as JSON in a file only the till's user reads (0600), replaced atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump({"token": credentials.token, "device": credentials.device}, handle)
+        json.dump(data, handle)
         handle.flush()
         os.fsync(handle.fileno())
     os.chmod(partial, 0o600)  # the umask may have widened nothing, but an old file might have
-    os.replace(partial, config.token_path)
+    os.replace(partial, path)

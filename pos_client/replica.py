@@ -178,6 +178,17 @@ class Replica(LocalDatabase):
     def last_synced_at(self) -> str | None:
         return self._meta("synced_at")
 
+    @property
+    def cashiers_stale(self) -> bool:
+        return self._meta("cashiers_stale") is not None
+
+    def mark_cashiers(self, stale: bool) -> None:
+        with self._write() as db:
+            if stale:
+                self._set(db, "cashiers_stale", "1")
+            else:
+                db.execute("DELETE FROM meta WHERE key = 'cashiers_stale'")
+
     def store(self) -> StoreFacts:
         raw = self._meta("store")
         if raw is None:
@@ -253,6 +264,9 @@ class Replica(LocalDatabase):
                 db.execute(_STOCK_UPSERT, _stock_row(payload["sku"], payload))
         elif kind == "promotion.upserted":
             self._put_promotions(db, [payload], store.code)
+        elif kind == "cashiers.changed":
+            # The sync loop refetches the store's cashiers (PIN hashes never ride in the feed).
+            self._set(db, "cashiers_stale", "1")
         elif kind == "location.upserted" and payload.get("code") == store.code:
             moved = payload.get("price_list") != store.price_list
             self._set_store(db, payload, payload.get("price_list"))

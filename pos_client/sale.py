@@ -4,8 +4,11 @@ settle them, and ``complete`` puts the sale in the outbox.
 Prices come from the replica (the price in force when the item was scanned, which is what the
 shopper saw on the screen); promotions, tax and totals come from ``retail`` — the very
 functions the server runs when it checks the sale (``price_basket`` here, ``price_order``
-there), so till, server and receipt agree to the cent (invariant 5). Nothing here does I/O
-except reading the replica and, in ``complete``, writing the outbox.
+there), so till, server and receipt agree to the cent (invariant 5). A manager's price override
+changes a line's unit price, and a manager's discount on the whole sale is one more order-level
+discount after the promotions: the server prices both with the same ``price_order``. Nothing
+here does I/O except reading the replica and, in ``complete``, writing the outbox; the agent
+asks the server about member QRs and wallet payments and tells the sale what it heard.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import uuid as uuid_module
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pos_client.outbox import Outbox
@@ -29,23 +33,46 @@ from retail.barcodes import (
     classify,
 )
 from retail.money import Money
-from retail.pricing import LineInput, PricedOrder, PricingError, line_amount
-from retail.promotions import BasketLine, Context, Evaluation, PromotionError, price_basket
+from retail.pricing import DiscountInput, LineInput, PricedOrder, PricingError, line_amount, price_order
+from retail.promotions import (
+    BasketLine,
+    Context,
+    Evaluation,
+    PromotionError,
+    line_inputs,
+    percent_of,
+    price_basket,
+)
 from retail.tax import regime_for
 
 MAX_QUANTITY = 100_000  # pieces; a weighed line holds grams, up to 100 kg
 MAX_GRAMS = 100_000
 TENDER_KINDS = ("cash", "alipay_qr", "alipay_code", "card", "points")
+WALLET_KINDS = ("alipay_qr", "alipay_code")  # paid through the server's payments API
+MAX_PRICE = 10**12
+MANUAL_DISCOUNT_CODE = "manual"
 
 
 class SaleError(ValueError):
-    """Something the cashier must fix; ``code`` lets the UI pick what to show."""
+    """Something the cashier must fix; ``code`` lets the UI pick what to show. ``status`` is
+    the agent's HTTP answer: 422, or another where it says more (409: it needs the server)."""
+
+    status = 422
 
     def __init__(self, message: str, code: str = "invalid", **data: Any) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.data = data
+
+
+class Offline(SaleError):
+    """What needs the server cannot be done while it does not answer."""
+
+    status = 409
+
+    def __init__(self, message: str, **data: Any) -> None:
+        super().__init__(message, "offline", **data)
 
 
 @dataclass
@@ -61,6 +88,8 @@ class SaleLine:
     scanned: str = ""
     label_price: int | None = None  # the price printed on an in-store scale label
     voided: bool = False
+    override_by: str | None = None  # the manager who set the price by hand
+    price_was: int | None = None  # the price before the override
 
     def basket_line(self, currency: str) -> BasketLine:
         return BasketLine(self.sku, self.quantity, Money(self.unit_price, currency), self.category,
@@ -87,11 +116,50 @@ class Tender:
         return out
 
 
+@dataclass(frozen=True)
+class ManualDiscount:
+    """A manager's discount on the whole sale: a percentage of what is left after the
+    promotions (recomputed as the basket changes), or an amount."""
+
+    reason: str
+    by: str
+    percent: Decimal | None = None
+    amount: int | None = None
+
+    def on(self, remaining: int) -> int:
+        if self.percent is not None:
+            return percent_of(remaining, self.percent)
+        return min(self.amount or 0, remaining)  # never more than the basket, even after a void
+
+
+@dataclass
+class WalletPayment:
+    """A payment taken through the server (Alipay QR or payment code) for this sale."""
+
+    id: str
+    kind: str  # alipay_qr or alipay_code
+    amount: int
+    status: str
+    qr_code: str | None = None
+    failure: dict[str, Any] | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.status in ("pending", "waiting_for_shopper")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "method": self.kind.removeprefix("alipay_"), "kind": self.kind,
+                "amount": self.amount, "status": self.status, "qr_code": self.qr_code if self.open else None,
+                "failure": self.failure}
+
+
 @dataclass
 class Priced:
     evaluation: Evaluation | None
     order: PricedOrder | None
     active: list[int] = field(default_factory=list)  # indices of the lines not voided
+    discounts: list[DiscountInput] = field(default_factory=list)  # promotions, then the manager's
+    total_before_manual: int = 0  # what the lines come to after the promotions
 
     @property
     def total(self) -> int:
@@ -106,17 +174,23 @@ class Sale:
     """One shopper's basket, from the first scan to the outbox."""
 
     def __init__(self, replica: Replica, cashier: str = "",
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = _utcnow, cash_session: str | None = None) -> None:
         self.replica = replica
         self.store: StoreFacts = replica.store()
         self.regime = regime_for(self.store.country)
         self.scanner = ScannerConfig(country=self.store.country)
         self.cashier = cashier
         self.clock = clock
+        self.cash_session = cash_session
         self.uuid = str(uuid_module.uuid4())  # the sale's identity from now until the server has it
         self.lines: list[SaleLine] = []
         self.tenders: list[Tender] = []
-        self.member: str | None = None
+        self.member: dict[str, Any] | None = None  # identified by the server: number, name, points
+        self.member_qr: str | None = None  # scanned offline: the server verifies it with the sale
+        self.manual_discount: ManualDiscount | None = None
+        self.payments: dict[str, WalletPayment] = {}
+        self.payment_attempts = 0  # numbers the Idempotency-Keys of this sale's wallet payments
+        self.unanswered_payment: tuple[str, dict[str, Any]] | None = None  # (key, body) of a lost answer
         self.completed: dict[str, Any] | None = None
 
     @property
@@ -125,18 +199,39 @@ class Sale:
 
     # -- lines -----------------------------------------------------------------------------
 
-    def scan(self, text: str) -> SaleLine | None:
-        """Add what was scanned; a member QR marks the shopper as a member (returns None)."""
+    @property
+    def is_member(self) -> bool:
+        return self.member is not None or self.member_qr is not None
+
+    def classify(self, text: str) -> Scan:
         try:
-            scan = classify(text, self.scanner)
+            return classify(text, self.scanner)
         except ScanError as exc:
             raise SaleError(exc.reason, "unreadable") from exc
+
+    def scan(self, text: str) -> SaleLine | None:
+        """Add what was scanned; a member QR marks the shopper as a member, to be verified by
+        the server with the sale (returns None)."""
+        scan = self.classify(text)
         if isinstance(scan, MemberQR):
-            self._editable()
-            self.member = scan.token
+            self.set_member(scan.raw, None)
             return None
+        return self.add_scan(scan)
+
+    def add_scan(self, scan: Scan) -> SaleLine:
         item, quantity, unit_price, label = self._resolve(scan)
         return self._add(item, quantity, unit_price, scan.raw, label)
+
+    def set_member(self, member_qr: str, member: dict[str, Any] | None) -> None:
+        """The shopper's member QR: ``member`` as the server identified it (number, name,
+        points), or None when the server could not be asked (it checks the QR with the sale)."""
+        self._editable()
+        if member is not None:
+            self.member = {"number": member["number"], "name": member.get("name") or "",
+                           "points": member.get("points", 0)}
+            self.member_qr = None
+        else:
+            self.member, self.member_qr = None, member_qr
 
     def add(self, code: str, quantity: int | None = None) -> SaleLine:
         """Add by SKU code, GTIN or keyed-in code; ``quantity`` is grams for weighed goods."""
@@ -198,7 +293,7 @@ class Sale:
             # A second scan of the same item counts it again on its line: a shorter receipt.
             for line in reversed(self.lines):
                 if (not line.voided and line.sku == item.code and line.unit_price == unit_price
-                        and line.label_price is None):
+                        and line.label_price is None and line.override_by is None):
                     _check_quantity(line.sold_by, line.quantity + quantity)
                     line.quantity += quantity
                     return line
@@ -220,6 +315,47 @@ class Sale:
         line.voided = True
         return line
 
+    def override_price(self, index: int, unit_price: int, manager: str) -> SaleLine:
+        """A manager sets a line's price (per piece, or per kg when weighed)."""
+        if (isinstance(unit_price, bool) or not isinstance(unit_price, int)
+                or not 0 <= unit_price <= MAX_PRICE):
+            raise SaleError(f"the price is a whole number of {self.currency} minor units", "invalid")
+        line = self._line(index)
+        if line.price_was is None:
+            line.price_was = line.unit_price
+        line.unit_price = unit_price
+        line.label_price = None  # the label's printed amount no longer holds
+        line.override_by = manager
+        return line
+
+    def discount(self, reason: str, manager: str, percent: Any = None, amount: Any = None) -> None:
+        """A manager's discount on the whole sale, after the promotions; replaces an earlier one."""
+        self._editable()
+        reason = reason.strip() if isinstance(reason, str) else ""
+        if not reason:
+            raise SaleError("say why: the reason is printed on the receipt", "invalid")
+        if (percent is None) == (amount is None):
+            raise SaleError("give either a percent or an amount", "invalid")
+        if percent is not None:
+            try:
+                value = Decimal(str(percent))
+            except InvalidOperation as exc:
+                raise SaleError("the percent is a number from 0 to 100", "invalid") from exc
+            if isinstance(percent, bool) or not 0 < value <= 100:
+                raise SaleError("the percent is a number from 0 to 100", "invalid")
+            self.manual_discount = ManualDiscount(reason[:200], manager, percent=value)
+            return
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise SaleError(f"the amount is a whole number of {self.currency} minor units", "invalid")
+        remaining = self.price().total_before_manual
+        if amount > remaining:
+            raise SaleError(f"the discount is more than the sale ({remaining})", "invalid")
+        self.manual_discount = ManualDiscount(reason[:200], manager, amount=amount)
+
+    def remove_discount(self) -> None:
+        self._editable()
+        self.manual_discount = None
+
     def _line(self, index: int) -> SaleLine:
         self._editable()
         if not 0 <= index < len(self.lines) or self.lines[index].voided:
@@ -229,6 +365,9 @@ class Sale:
     def _editable(self) -> None:
         if self.completed is not None:
             raise SaleError("this sale is complete; start a new one", "completed")
+        if self.pending_payment is not None:
+            raise SaleError("an Alipay payment is waiting for the shopper; cancel it first",
+                            "payment-pending")
         if self.tenders:
             raise SaleError("payments have been taken; remove them before changing the basket",
                             "paid")
@@ -240,14 +379,22 @@ class Sale:
         if not active:
             return Priced(None, None, [])
         context = Context(at=at or self.clock(), timezone=self.store.timezone, location=self.store.code,
-                          channel="pos", is_member=self.member is not None,
-                          locale=self.store.language)
+                          channel="pos", is_member=self.is_member, locale=self.store.language)
         basket = [self.lines[i].basket_line(self.currency) for i in active]
         try:
             evaluation, order = price_basket(basket, self.replica.rules(), context, self.regime)
+            discounts = list(evaluation.discounts)
+            remaining = order.subtotal.amount - order.discount_total.amount
+            manual = self.manual_discount.on(remaining) if self.manual_discount else 0
+            if manual > 0:
+                assert self.manual_discount is not None
+                # One more order-level discount, priced by the same function the server uses.
+                discounts.append(DiscountInput(Money(manual, self.currency), self.manual_discount.reason,
+                                               None, MANUAL_DISCOUNT_CODE))
+                order = price_order(line_inputs(basket), self.regime, self.currency, discounts)
         except (PromotionError, PricingError) as exc:
             raise SaleError(f"the basket cannot be priced: {exc}", "invalid") from exc
-        return Priced(evaluation, order, active)
+        return Priced(evaluation, order, active, discounts, remaining)
 
     @property
     def paid(self) -> int:
@@ -267,17 +414,48 @@ class Sale:
         return self._tender(Tender("cash", amount, tendered))
 
     def pay(self, kind: str, amount: int, reference: str = "") -> Tender:
-        """A tender settled elsewhere (a wallet through the server, a card terminal)."""
+        """A tender settled elsewhere (a card terminal); Alipay goes through the server."""
+        if kind in WALLET_KINDS:
+            raise SaleError("Alipay is taken through the server: pay with the QR or the payment code",
+                            "invalid")
         if kind not in TENDER_KINDS or kind == "cash":
-            raise SaleError(f"tender kind is one of {', '.join(TENDER_KINDS[1:])}", "invalid")
+            raise SaleError("tender kind is card or points (cash and Alipay have their own)", "invalid")
         due = self._due()
         if not 0 < amount <= due:
             raise SaleError(f"{kind} can pay between 1 and {due} ({self.currency} minor units)", "invalid")
         return self._tender(Tender(kind, amount, None, reference))
 
+    def add_wallet_payment(self, payment: WalletPayment) -> None:
+        """A wallet payment the server created for this sale; its tender comes when it is paid."""
+        self._due()
+        self.payments[payment.id] = payment
+
+    def update_wallet_payment(self, doc: dict[str, Any]) -> WalletPayment:
+        """What the server now says about one of this sale's payments; a paid one becomes a
+        tender, once, however often it is reported."""
+        payment = self.payments.get(str(doc.get("id")))
+        if payment is None:
+            raise SaleError("this payment does not belong to the sale on the till", "no-payment")
+        payment.status = str(doc.get("status") or payment.status)
+        payment.qr_code = doc.get("qr_code") or payment.qr_code
+        payment.failure = doc.get("failure")
+        if payment.status in ("paid", "refunded_partially", "refunded_fully") and not any(
+                t.reference == payment.id for t in self.tenders):
+            self.tenders.append(Tender(payment.kind, payment.amount, None, payment.id))
+        return payment
+
+    @property
+    def pending_payment(self) -> WalletPayment | None:
+        return next((p for p in self.payments.values() if p.open), None)
+
     def remove_tenders(self) -> None:
+        """Take back the tenders. Wallet tenders are money already taken: the agent refunds
+        them through the server before it removes them."""
         if self.completed is not None:
             raise SaleError("this sale is complete", "completed")
+        if self.pending_payment is not None:
+            raise SaleError("an Alipay payment is waiting for the shopper; cancel it first",
+                            "payment-pending")
         self.tenders.clear()
 
     def _due(self) -> int:
@@ -286,7 +464,8 @@ class Sale:
         total = self.price().total
         if total == 0 and not self.lines:
             raise SaleError("scan something first", "empty")
-        return total - self.paid
+        # A wallet payment waiting for the shopper already covers its amount.
+        return total - self.paid - sum(p.amount for p in self.payments.values() if p.open)
 
     def _tender(self, tender: Tender) -> Tender:
         self.tenders.append(tender)
@@ -305,31 +484,40 @@ class Sale:
         priced = self.price(at)
         if priced.order is None:
             raise SaleError("scan something first", "empty")
+        if self.pending_payment is not None:
+            raise SaleError("an Alipay payment is waiting for the shopper", "payment-pending")
         if self.paid != priced.total:
             raise SaleError(f"{priced.total - self.paid} is still due ({self.currency} minor units)",
                             "unpaid", due=priced.total - self.paid)
         body = self._body(priced, at)
         outbox.add(body)
-        self.completed = {"sale": body, "summary": self.summary(priced)}
+        self.completed = {"sale": body}
+        self.completed["summary"] = self.summary(priced)  # says completed: true
         return self.completed
 
     def _body(self, priced: Priced, at: datetime) -> dict[str, Any]:
         """The sale in the server's schema (store_server/orders/sales.py ``SaleIn``)."""
         assert priced.order is not None and priced.evaluation is not None
-        return {
+        body: dict[str, Any] = {
             "uuid": self.uuid,
             "occurred_at": at.isoformat(),
             "store": self.store.code,
             "currency": self.currency,
             "cashier": self.cashier,
+            "cash_session": self.cash_session,
             "lines": [{"sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price}
                       for line in (self.lines[i] for i in priced.active)],
             "discounts": [{"amount": d.amount.amount, "reason": d.reason[:200], "line": d.line,
-                           "code": d.code} for d in priced.evaluation.discounts],
+                           "code": d.code} for d in priced.discounts],
             "tenders": [t.as_sale() for t in self.tenders],
             "tax_total": priced.order.tax_total.amount,
             "total": priced.order.total.amount,
         }
+        if self.member is not None:
+            body["member"] = self.member["number"]
+        elif self.member_qr is not None:
+            body["member_qr"] = self.member_qr
+        return body
 
     def summary(self, priced: Priced | None = None) -> dict[str, Any]:
         """Everything the till's screen shows, in minor units."""
@@ -343,13 +531,21 @@ class Sale:
                           "sold_by": line.sold_by, "unit_price": line.unit_price,
                           "label_price": line.label_price, "voided": line.voided,
                           "gross": p.gross.amount if p else 0, "discount": p.discount.amount if p else 0,
-                          "net": p.net.amount if p else 0})
+                          "net": p.net.amount if p else 0,
+                          "override": ({"by": line.override_by, "was": line.price_was}
+                                       if line.override_by else None)})
         total = priced.total
+        manual = self.manual_discount
+        pending = self.pending_payment
         return {
             "uuid": self.uuid, "store": self.store.code, "currency": self.currency,
-            "cashier": self.cashier, "member": self.member is not None, "lines": lines,
-            "discounts": [{"line": d.line, "amount": d.amount.amount, "reason": d.reason, "code": d.code}
-                          for d in (priced.evaluation.discounts if priced.evaluation else ())],
+            "cashier": self.cashier, "cash_session": self.cash_session,
+            "member": self.member if self.member is not None else (
+                {"pending": True} if self.member_qr is not None else None),
+            "lines": lines,
+            "discounts": [{"line": d.line, "amount": d.amount.amount, "reason": d.reason, "code": d.code,
+                           **({"by": manual.by} if manual and d.code == MANUAL_DISCOUNT_CODE else {})}
+                          for d in priced.discounts],
             "subtotal": order.subtotal.amount if order else 0,
             "discount_total": order.discount_total.amount if order else 0,
             "taxes": [{"rate": str(t.rate), "base": t.base.amount, "tax": t.tax.amount}
@@ -359,6 +555,7 @@ class Sale:
             "total": total, "paid": self.paid, "due": total - self.paid,
             "tenders": [{**t.as_sale(), "change": t.change} for t in self.tenders],
             "change": sum(t.change for t in self.tenders),
+            "payment": pending.as_dict() if pending else None,
             "completed": self.completed is not None,
         }
 

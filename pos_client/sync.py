@@ -1,9 +1,11 @@
-"""The till's background sync: push waiting sales, then pull catalogue changes, forever.
+"""The till's background sync: push waiting sales, then returns and Z reports, then pull
+catalogue changes (and the store's cashiers when they changed), forever.
 
-One thread does both, so the server always sees a till's sales before it is asked for the
-stock changes they caused. When the server cannot be reached the loop waits longer after each
-failure (exponential backoff with jitter, capped), so a hundred tills do not hammer a server
-that is coming back up; a completed sale or the cashier's "sync now" wakes it early.
+One thread does it all, so the server always sees a till's sales before it is asked for the
+stock changes they caused, and a sale before any return made from it. When the server cannot
+be reached the loop waits longer after each failure (exponential backoff with jitter, capped),
+so a hundred tills do not hammer a server that is coming back up; a completed sale or the
+cashier's "sync now" wakes it early.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pos_client.outbox import Outbox, push_waiting
+from pos_client.outbox import Outbox, push_documents, push_waiting
 from pos_client.replica import Replica, sync_catalogue
 from pos_client.server_api import Refused, ServerApi, Unreachable
 
@@ -46,6 +49,10 @@ class SyncLoop:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one sync at a time (the loop, or a caller's sync_once)
+        # Work that needs the server, run after the pushes: finishing interrupted refunds.
+        self.before_documents: list[Callable[[], None]] = []
+        self.refresh_cashiers: Callable[[], int] | None = None
+        self.cashiers_known: Callable[[], bool] = lambda: True
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="till-sync", daemon=True)
@@ -108,7 +115,21 @@ class SyncLoop:
             self.state.last_push_at = _now()
             log.info("pushed %d sales (%d rejected) in %d batches", result.sent, result.rejected,
                      result.batches)
+        for task in self.before_documents:
+            task()
+        documents = push_documents(self.outbox, self.api, self.batch_size)
+        if documents.sent or documents.rejected:
+            log.info("pushed %d returns and Z reports (%d rejected)", documents.sent, documents.rejected)
         sync_catalogue(self.replica, self.api)
+        if self.refresh_cashiers is not None and (self.replica.cashiers_stale or not self.cashiers_known()):
+            self.replica.mark_cashiers(stale=False)  # before fetching: a change during the fetch counts
+            try:
+                log.info("the store's cashiers: %d", self.refresh_cashiers())
+            except Refused as exc:
+                log.warning("the server did not give this till its cashiers: %s", exc)
+            except BaseException:
+                self.replica.mark_cashiers(stale=True)
+                raise
 
     def _failed(self, reason: str, online: bool) -> None:
         self.state.online = online
@@ -121,8 +142,9 @@ class SyncLoop:
         return {
             "online": state.online,
             "waiting": counts["waiting"],
-            "rejected": counts["rejected"],
+            "rejected": counts["rejected"] + counts["documents_rejected"],
             "sent": counts["sent"],
+            "documents_waiting": counts["documents_waiting"],
             "last_sync_at": self.replica.last_synced_at,
             "last_contact_at": state.last_contact_at,
             "last_push_at": state.last_push_at,

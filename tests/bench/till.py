@@ -57,6 +57,7 @@ def run(skus: int) -> None:
             gtins = _first_sync(config, setup.till_token)
             agent = _start_agent(config)
             try:
+                _start_shift(config.port, setup.instance)
                 _scan_to_line(config.port, gtins)
                 _drain(config, agent)
             finally:
@@ -107,6 +108,16 @@ def _start_agent(config: TillConfig) -> subprocess.Popen[bytes]:
             time.sleep(0.1)
     agent.kill()
     raise RuntimeError("the till agent did not start")
+
+
+def _start_shift(port: int, instance: Path) -> None:
+    """A cashier signs in with the PIN the demo loader generated and opens the drawer."""
+    people = orjson.loads((instance / "demo-credentials.json").read_bytes())
+    pin = next(p["pin"] for p in people if p["username"] == "cashier1.xanadu")
+    for path, body in (("/api/login", {"username": "cashier1.xanadu", "pin": pin}),
+                       ("/api/session/open", {"float": 0})):
+        status, answer = _call(port, "POST", path, body)
+        assert status == 200, answer
 
 
 def _call(port: int, method: str, path: str, body: Any = None,

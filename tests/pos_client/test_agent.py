@@ -11,6 +11,7 @@ from tests.pos_client.conftest import SCALE_ITEM, Plaza, TillProcess, wait_until
 def test_the_agent_rings_up_voids_and_looks_up(server_up: Plaza, till_factory: Any) -> None:
     till: TillProcess = till_factory("till-ui")
     wait_until(lambda: till.status()["catalogue_ready"], what="the first sync")
+    till.start_shift()
     [(sku, gtin)] = server_up.sql("SELECT s.code, g.gtin FROM gtin g JOIN sku s ON s.id = g.sku_id "
                                   "JOIN product p ON p.id = s.product_id WHERE p.category LIKE "
                                   "'electronics/phones%' ORDER BY g.gtin LIMIT 1")
@@ -37,6 +38,6 @@ def test_the_agent_rings_up_voids_and_looks_up(server_up: Plaza, till_factory: A
     done = till.post("/api/sale/complete")
     assert done["sale"]["cashier"] == "cashier1.xanadu"
     wait_until(lambda: till.status()["sent"] == 1, what="the sale to reach the server")
-    assert till.get("/api/rejected") == {"sales": []}
+    assert till.get("/api/rejected") == {"sales": [], "returns": [], "cash_sessions": []}
     assert till.get("/api/sale")["completed"]
     assert not till.post("/api/sale/scan", {"code": gtin[1:]})["completed"]  # the next shopper

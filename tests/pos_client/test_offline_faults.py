@@ -36,6 +36,7 @@ def _paired_till_offline_with_sales(plaza: Plaza, till_factory: Any, name: str,
     """A synced till; the server is stopped; 50 cash sales wait in the till's outbox."""
     till: TillProcess = till_factory(name, "--sync-interval", "0.2", "--max-backoff", "0.5", *extra)
     status = wait_until(lambda: (s := till.status())["online"] and s["catalogue_ready"] and s, what="sync")
+    till.start_shift()
     sku, ean = _a_boxed_item(plaza)
     before = {sku: plaza.on_hand(sku), "SCALE-HAKE": plaza.on_hand("SCALE-HAKE")}
     plaza.server.stop()
@@ -43,15 +44,8 @@ def _paired_till_offline_with_sales(plaza: Plaza, till_factory: Any, name: str,
     _ring_up_cash_sales(till, SALES, ean)
     status = till.status()
     assert (status["online"], status["waiting"]) == (False, SALES)
-    assert "OFFLINE" in _page(till)
     return till, int(status["device"]["id"]), {sku: before[sku] - SALES,
                                                 "SCALE-HAKE": before["SCALE-HAKE"] - 400 * SALES}
-
-
-def _page(till: TillProcess) -> str:
-    import requests
-
-    return requests.get(till.url + "/", timeout=5).text
 
 
 def _freeze_server_with_a_push_in_flight(plaza: Plaza, till: TillProcess) -> None:

@@ -1,0 +1,359 @@
+"""Everything one till holds while it runs, and what a cashier does with it: sign in, open the
+drawer's session, sell, take payments, return, close the day.
+
+The HTTP layer (``agent``) only turns requests into calls on ``TillRuntime`` and the answers
+back into JSON; the work is in ``sale``, ``payments``, ``returns``, ``cash_session``,
+``cashiers``, ``printing``, and the outbox and sync loop underneath. One lock guards the sale
+in progress and the session: the till has one cashier and one basket at a time, and the lock
+makes a double tap land once. Waiting on the server for a wallet payment happens outside it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pos_client import payments, returns
+from pos_client.cash_session import cash_report, close_cash_session, move_cash, open_cash_session
+from pos_client.cashiers import Cashier, CashierBook
+from pos_client.config import Credentials, TillConfig
+from pos_client.outbox import Outbox
+from pos_client.printing import (
+    TillPrinter,
+    cash_report_items,
+    copy_job_id,
+    receipt_data,
+    return_items,
+)
+from pos_client.replica import Replica, StoreFacts
+from pos_client.sale import WALLET_KINDS, Offline, Sale, SaleError
+from pos_client.server_api import Refused, ServerApi, Unreachable
+from pos_client.sync import SyncLoop
+from retail.barcodes import MemberQR
+from retail.money import currency_exponent
+
+log = logging.getLogger(__name__)
+
+
+class SignedOut(SaleError):
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("sign in with your PIN first", "signed-out")
+
+
+class NoSession(SaleError):
+    def __init__(self) -> None:
+        super().__init__("open the cash session (count the float into the drawer) before selling",
+                         "no-session")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class TillRuntime:
+    config: TillConfig
+    credentials: Credentials
+    replica: Replica
+    outbox: Outbox
+    sync: SyncLoop
+    cashiers: CashierBook
+    printer: TillPrinter
+    cashier: Cashier | None = None
+    sale: Sale | None = None
+    last_completed: str | None = None  # the sale a reprint without a UUID copies
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @property
+    def api(self) -> ServerApi:
+        return self.sync.api
+
+    @property
+    def till_name(self) -> str:
+        return str(self.credentials.device.get("name", ""))
+
+    @property
+    def reachable(self) -> bool:
+        """Worth asking the server: it answered last time, or the loop has not tried yet."""
+        state = self.sync.state
+        return state.online or state.failures == 0
+
+    # -- who is at the till ----------------------------------------------------------------
+
+    def sign_in(self, username: Any, pin: Any) -> Cashier:
+        if not isinstance(username, str) or not isinstance(pin, str) or not username or not pin:
+            raise SaleError("send your username and PIN", "invalid")
+        cashier = self.cashiers.sign_in(username, pin, online=self.reachable)
+        with self.lock:
+            self.cashier = cashier
+            if self.sale is not None and self.sale.completed is None:
+                self.sale.cashier = cashier.username  # the next cashier carries on the basket
+        return cashier
+
+    def sign_out(self) -> None:
+        with self.lock:
+            self.cashier = None
+
+    def signed_in(self) -> Cashier:
+        if self.cashier is None:
+            raise SignedOut()
+        return self.cashier
+
+    # -- the cash session ------------------------------------------------------------------
+
+    def session(self) -> dict[str, Any] | None:
+        return self.outbox.open_session_now()
+
+    def open_session(self, float_amount: Any) -> dict[str, Any]:
+        cashier = self.signed_in()
+        with self.lock:
+            session = open_cash_session(self.outbox, float_amount, cashier.username,
+                                        self.replica.store().currency, _now())
+        self.printer.kick_drawer(f"drawer-{secrets.token_hex(8)}")  # the float goes in
+        return session
+
+    def move_cash(self, kind: Any, amount: Any, reason: Any) -> dict[str, Any]:
+        cashier = self.signed_in()
+        with self.lock:
+            movement = move_cash(self.outbox, self._open_session(), kind, amount, reason, cashier.username,
+                                 _now())
+        self.printer.kick_drawer(f"drawer-{secrets.token_hex(8)}")
+        return movement
+
+    def report(self) -> dict[str, Any]:
+        self.signed_in()
+        return cash_report(self.outbox, self._open_session(), self.till_name)
+
+    def close_session(self, counted: Any) -> dict[str, Any]:
+        cashier = self.signed_in()
+        with self.lock:
+            session = self._open_session()
+            sale = self.sale
+            if sale is not None and sale.completed is None and (sale.lines or sale.payments):
+                raise SaleError("a sale is in progress; complete it or discard it before closing",
+                                "in-progress")
+            report = close_cash_session(self.outbox, session, counted, cashier.username, self.till_name,
+                                        _now())
+            self.sale = None
+        store = self.replica.store()
+        self.printer.document(lambda columns, display: cash_report_items(
+            report, store.locale, store.timezone, columns, display), job_id=f"z-{report['uuid']}")
+        self.sync.wake()
+        return report
+
+    def _open_session(self) -> dict[str, Any]:
+        session = self.session()
+        if session is None:
+            raise NoSession()
+        return session
+
+    # -- the sale --------------------------------------------------------------------------
+
+    def current_sale(self, fresh: bool = False) -> Sale:
+        """The sale being rung up; a new one after the last was completed."""
+        if self.sale is None or (fresh and self.sale.completed is not None):
+            session = self.session()
+            self.sale = Sale(self.replica, self.cashier.username if self.cashier else "",
+                             cash_session=session["uuid"] if session else None)
+        return self.sale
+
+    def selling(self, fresh: bool = False) -> Sale:
+        """The sale, for a change to it: needs a cashier and an open session."""
+        cashier = self.signed_in()
+        session = self._open_session()
+        sale = self.current_sale(fresh)
+        if sale.completed is None:
+            sale.cashier, sale.cash_session = cashier.username, session["uuid"]
+        return sale
+
+    def new_sale(self, discard: bool) -> Sale:
+        self.signed_in()
+        current = self.sale
+        if current is not None and current.completed is None:
+            if current.lines and not discard:
+                raise SaleError("a sale is in progress; complete it, or discard it first", "in-progress")
+            if current.pending_payment is not None or any(t.kind in WALLET_KINDS
+                                                           for t in current.tenders):
+                raise SaleError("Alipay has been paid on this sale: remove the payments first (the "
+                                "shopper gets the money back), then discard it", "wallet-paid")
+        self.sale = None
+        return self.current_sale()
+
+    def scan(self, code: Any) -> Sale:
+        if not isinstance(code, str):
+            raise SaleError("send 'code' as a JSON string", "invalid")
+        sale = self.selling(fresh=True)
+        scan = sale.classify(code)
+        if not isinstance(scan, MemberQR):
+            sale.add_scan(scan)
+            return sale
+        member = None
+        if self.reachable:
+            try:
+                member = self.api.identify_member(scan.raw)
+            except Unreachable:
+                member = None  # the server checks the QR when the sale reaches it
+            except Refused as exc:
+                raise SaleError(exc.detail, exc.code or "member-qr-refused") from exc
+        sale.set_member(scan.raw, member)
+        return sale
+
+    def authorise(self, manager: Any, pin: Any) -> Cashier:
+        if not isinstance(manager, str) or not isinstance(pin, str) or not manager or not pin:
+            raise SaleError("a manager enters their username and PIN", "manager-pin")
+        return self.cashiers.authorise(manager, pin)
+
+    def remove_tenders(self) -> Sale:
+        sale = self.selling()
+        if any(t.kind in WALLET_KINDS for t in sale.tenders):
+            payments.refund_wallet_tenders(self.api, sale)
+        sale.remove_tenders()
+        return sale
+
+    def complete(self) -> dict[str, Any]:
+        sale = self.selling()
+        already = sale.completed is not None
+        done = sale.complete(self.outbox)  # durable before the receipt prints
+        if not already:
+            self.sync.wake()
+            self.last_completed = sale.uuid
+            cash = any(t.kind == "cash" for t in sale.tenders)
+            self._print_receipt(done["sale"], job_id=sale.uuid, open_drawer=cash)
+        return done
+
+    def reprint(self, uuid: Any) -> dict[str, Any]:
+        self.signed_in()
+        uuid = uuid if isinstance(uuid, str) and uuid else self.last_completed
+        record = self.outbox.get(uuid) if uuid else None
+        if record is None:
+            raise returns.UnknownSale("no sale of this till to reprint", "unknown-sale")
+        job = self._print_receipt(record["sale"], job_id=copy_job_id(record["sale"]["uuid"]), copy=True)
+        return {"uuid": record["sale"]["uuid"], "job": job}
+
+    def _print_receipt(self, body: dict[str, Any], *, job_id: str, open_drawer: bool = False,
+                       copy: bool = False) -> str:
+        store = self.replica.store()
+        try:
+            data = receipt_data(body, self.replica, store, self.till_name, self.config.receipt_base_url)
+            return self.printer.sale_receipt(data, store.locale, job_id=job_id, open_drawer=open_drawer,
+                                             copy=copy)
+        except Exception as exc:  # noqa: BLE001 (the sale is safe; a receipt problem is reported)
+            log.warning("receipt for %s cannot be made: %s", body["uuid"], exc)
+            self.printer.outcomes[job_id] = f"not printed: {exc}"
+            if open_drawer:
+                self.printer.kick_drawer(f"drawer-{secrets.token_hex(8)}")
+            return job_id
+
+    # -- wallet payments -------------------------------------------------------------------
+
+    def take_alipay(self, method: Any, amount: Any, auth_code: Any) -> tuple[Sale, Any]:
+        if not self.reachable:
+            raise Offline("the till is offline: Alipay needs the server; take cash")
+        with self.lock:
+            sale = self.selling()
+            return sale, payments.take_wallet_payment(self.api, sale, method, amount, auth_code)
+
+    def follow_alipay(self, payment_id: str, wait: float, seen: str | None) -> tuple[Sale, Any]:
+        with self.lock:
+            sale = self.selling()
+            payment = sale.payments.get(payment_id)
+            if payment is None:
+                raise SaleError("this payment does not belong to the sale on the till", "no-payment")
+            seen = seen or payment.status
+        doc = payments.wait_for_payment(self.api, payment_id, wait, seen)  # not holding the lock
+        with self.lock:
+            if self.sale is not sale:
+                raise SaleError("the sale this payment was for is no longer on the till", "no-payment")
+            return sale, sale.update_wallet_payment(doc)
+
+    def cancel_alipay(self, payment_id: str) -> tuple[Sale, Any]:
+        with self.lock:
+            sale = self.selling()
+            return sale, payments.cancel_wallet_payment(self.api, sale, payment_id)
+
+    # -- returns ---------------------------------------------------------------------------
+
+    def find_sale(self, code: Any) -> dict[str, Any]:
+        self.signed_in()
+        return returns.find_sale(code, self.api, self.outbox, self.replica, self.reachable)
+
+    def make_return(self, original: Any, lines: Any, reason: Any) -> dict[str, Any]:
+        cashier = self.signed_in()
+        session = self._open_session()
+        store = self.replica.store()
+        with self.lock:  # one return at a time: the second sees the first's quantities
+            sale = returns.find_sale(original, self.api, self.outbox, self.replica, self.reachable)
+            done = returns.make_return(sale, lines, reason, api=self.api, outbox=self.outbox,
+                                       online=self.reachable, store=store.code, cashier=cashier.username,
+                                       cash_session=session["uuid"], at=_now())
+        document = self.outbox.document(done["uuid"])
+        assert document is not None and document.detail is not None
+        body, detail = {**document.body, "refunds": done["refunds"]}, document.detail
+        self.printer.document(lambda columns, display: return_items(
+            body, detail, store, self.till_name, columns, display),
+            job_id=f"return-{done['uuid']}", open_drawer=done["cash"] > 0)
+        self.sync.wake()
+        return done
+
+    # -- what the screens show -------------------------------------------------------------
+
+    def store_facts(self) -> StoreFacts | None:
+        return self.replica.store() if self.replica.ready else None
+
+    def status(self) -> dict[str, Any]:
+        out = self.sync.status()
+        store = self.store_facts()
+        session = self.session()
+        out.update(
+            device=self.credentials.device, store=self.credentials.store,
+            catalogue=self.replica.counts() if self.replica.ready else None,
+            store_name=store.name if store else None, language=store.language if store else None,
+            locale=store.locale if store else None, currency=store.currency if store else None,
+            currency_exponent=currency_exponent(store.currency) if store else None,
+            cashier=self.cashier.as_dict() if self.cashier else None,
+            session=({k: session[k] for k in ("uuid", "opened_at", "float", "opened_by")}
+                     if session else None),
+            alipay=bool(out["online"]),
+            printer=self.printer.outcomes.get(self.printer.last or "") if self.printer.last else None)
+        return out
+
+    def display(self) -> dict[str, Any]:
+        """The customer screen: read without the lock (a payment code may hold it for seconds)."""
+        store = self.store_facts()
+        sale = self.sale
+        out: dict[str, Any] = {
+            "lines": [], "total": 0, "due": 0, "paid": 0, "change": 0, "qr_code": None,
+            "currency": store.currency if store else None, "language": store.language if store else None,
+            "locale": store.locale if store else None,
+            "currency_exponent": currency_exponent(store.currency) if store else None,
+            "member": None, "message": "welcome",
+        }
+        if self.cashier is None or self.session() is None:
+            out["message"] = "closed"
+            return out
+        if sale is None or not sale.lines:
+            return out
+        try:
+            summary = sale.completed["summary"] if sale.completed else sale.summary()
+        except (SaleError, RuntimeError):  # the basket changed under us: the next poll shows it
+            return out
+        payment = summary.get("payment")
+        out.update(
+            lines=[{"name": ln["name"], "quantity": ln["quantity"], "sold_by": ln["sold_by"],
+                    "unit_price": ln["unit_price"], "net": ln["net"]}
+                   for ln in summary["lines"] if not ln["voided"]],
+            discounts=[{"reason": d["reason"], "amount": d["amount"]} for d in summary["discounts"]],
+            total=summary["total"], due=summary["due"], paid=summary["paid"], change=summary["change"],
+            member=summary["member"], message="sale")
+        if sale.completed is not None:
+            out["message"] = "paid"
+        elif payment is not None:
+            out["qr_code"] = payment["qr_code"]
+            out["message"] = "pay-qr" if payment["kind"] == "alipay_qr" else "pay-code"
+        return out
