@@ -60,6 +60,9 @@ def _payment_env(env_file: Path, port: int) -> dict[str, str]:
                 values[name.strip()] = value.strip()
     values.setdefault("PLAZA_ALIPAY_NOTIFY_URL", os.environ.get(
         "PLAZA_ALIPAY_NOTIFY_URL", f"http://127.0.0.1:{port}/api/v1/payments/notify/alipay"))
+    # The demo's till sells in Madrid, so the sandbox merchant account settles in euros (one
+    # gateway account has one currency; a chain configures one account per currency it takes).
+    values.setdefault("PLAZA_ALIPAY_CURRENCY", os.environ.get("PLAZA_ALIPAY_CURRENCY", "EUR"))
     return values
 
 
@@ -141,6 +144,8 @@ def _print_banner(base: str, folder: Path, summary: dict[str, object]) -> None:
     people = json.loads((folder / "demo-credentials.json").read_text())
     admin = next(p for p in people if p["role"] == "admin")
     managers = [p for p in people if p["role"] == "manager"]
+    cashier = next(p for p in people if p["username"] == "cashier1.xanadu")
+    manager = next(p for p in people if p["username"] == "manager.xanadu")
     lines = [
         "",
         "Plaza demo chain is running",
@@ -152,9 +157,10 @@ def _print_banner(base: str, folder: Path, summary: dict[str, object]) -> None:
         "  (what a shelf QR opens)",
         f"  virtual printer    tcp://127.0.0.1:{PRINTER_PORT}  jobs: http://127.0.0.1:{PRINTER_PAGE_PORT}/",
         f"  payment sandbox    http://127.0.0.1:{SANDBOX_PORT}/",
-        f"  till (Madrid)      http://127.0.0.1:{TILL_PORT}/  (till agent: replica, outbox, sync; "
-        "the till screen and the kiosk are not built yet)",
-        f"  credentials        {folder / 'demo-credentials.json'} (PINs for cashiers)",
+        f"  till (Madrid)      http://127.0.0.1:{TILL_PORT}/  (sign in: "
+        f"{cashier['username']}, PIN {cashier['pin']}; manager PIN {manager['pin']})",
+        f"  customer display   http://127.0.0.1:{TILL_PORT}/display",
+        f"  credentials        {folder / 'demo-credentials.json'} (every PIN and password)",
         "Ctrl-C stops everything.",
         "",
     ]
