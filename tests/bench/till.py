@@ -59,6 +59,7 @@ def run(skus: int) -> None:
             try:
                 _start_shift(config.port, setup.instance)
                 _scan_to_line(config.port, gtins)
+                _scan_to_line_in_browser(config.port, gtins)
                 _drain(config, agent)
             finally:
                 agent.terminate()
@@ -145,6 +146,70 @@ def _scan_to_line(port: int, gtins: list[str]) -> None:
     print(f"scan-to-line in the agent (HTTP, baskets of {BASKET}): p50 {q[49]:.2f} ms  "
           f"p99 {q[98]:.2f} ms  ({SCANS} scans)")
     _call(port, "POST", "/api/sale", {"discard": True}, conn)
+
+
+BROWSER_SCANS = 600
+CHROMIUM = "/usr/bin/chromium"
+# In the page: the time from the scanner's last keystroke (its Enter: the scan is complete) to
+# the next render of the sale (the line on screen), measured with the page's own clock.
+_MEASURE = """
+window.__scanTimes = [];
+let startedAt = null;
+document.addEventListener("keydown", () => { startedAt = performance.now(); }, true);
+window.addEventListener("plaza:rendered", () => {
+  if (startedAt !== null) { window.__scanTimes.push(performance.now() - startedAt); startedAt = null; }
+});
+"""
+
+
+def _scan_to_line_in_browser(port: int, gtins: list[str]) -> None:
+    """The till's page in headless Chromium, a scanner typing EANs: scan to line on screen."""
+    if not Path(CHROMIUM).exists():
+        print(f"scan-to-line in the browser: skipped ({CHROMIUM} is not installed)")
+        return
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    conn = HTTPConnection("127.0.0.1", port, timeout=30)
+    sellable = []
+    for gtin in gtins[:BROWSER_SCANS * 2]:  # items sold by the piece with a price here
+        status, found = _call(port, "GET", f"/api/lookup?code={gtin}", conn=conn)
+        item = found.get("item") if status == 200 else None
+        if item and item.get("sold_by") == "unit" and item.get("price") is not None:
+            sellable.append(gtin)
+    rng = random.Random(11)
+    latencies: list[float] = []
+    done = 0
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page()
+        page.add_init_script(_MEASURE)
+        for i in range(BROWSER_SCANS):
+            if i % BASKET == 0:
+                _call(port, "POST", "/api/sale", {"discard": True}, conn)
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.wait_for_selector('body[data-screen="sale"]')
+                page.evaluate("window.__scanTimes = []")
+                done = 0
+            code = rng.choice(sellable)
+            page.keyboard.type(code)
+            page.keyboard.press("Enter")
+            done += 1
+            try:
+                page.wait_for_function(f"window.__scanTimes.length >= {done}", timeout=5000)
+            except PlaywrightTimeout:  # the till said no (the message band says why): not a line
+                message = page.locator('[data-test="message"]').all_inner_texts()
+                print(f"  scan of {code} showed no line: {' '.join(message).split()}")
+                page.evaluate("window.__scanTimes.push(null)")
+            if i % BASKET == BASKET - 1 and i >= BASKET:  # the first basket warms the page up
+                latencies.extend(t for t in page.evaluate("window.__scanTimes") if t is not None)
+        browser.close()
+    _call(port, "POST", "/api/sale", {"discard": True}, conn)
+    q = statistics.quantiles(latencies, n=100)
+    print(f"scan-to-line in the browser (last scanner keystroke to line on screen, Chromium, "
+          f"{len(latencies)} scans, baskets of {BASKET}): p50 {q[49]:.1f} ms  p99 {q[98]:.1f} ms")
 
 
 def _drain(config: TillConfig, agent: subprocess.Popen[bytes]) -> None:
