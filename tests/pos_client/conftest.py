@@ -71,7 +71,8 @@ class ServerProcess:
         # Its own process group, so a SIGKILL takes the master and its workers at once, as a
         # machine losing power would.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{self.port}",
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "8",  # as in the demo
+             "--bind", f"127.0.0.1:{self.port}",
              "--log-level", "warning", "store_server:create_app()"], env=env, start_new_session=True)
         wait_until(self._healthy, 30, 0.1, "the store server to start")
 
