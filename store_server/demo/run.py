@@ -90,10 +90,11 @@ def run_demo(host: str, port: int) -> None:
     _wait_for(f"http://127.0.0.1:{SANDBOX_PORT}/", 20)
     server_env = {**env, **_payment_env(folder / "payment-sandbox" / "plaza-payment.env", port)}
     # Threads as well as processes: a till waiting on a wallet payment long-polls for up to
-    # 25 s, and must not hold a whole worker while the other tills and the shop wait.
+    # 25 s, and must not hold a whole worker while the other tills and the shop wait. No access
+    # log: the till's feed polls every 2 s would scroll the banner (and its PINs) away.
     children.append(
         subprocess.Popen([_bin("gunicorn"), "--workers", "2", "--threads", "8", "--bind", f"{host}:{port}",
-                          "--access-logfile", "-", "store_server:create_app()"], env=server_env))
+                          "store_server:create_app()"], env=server_env))
 
     def stop(*_args: object) -> None:
         for child in children:
