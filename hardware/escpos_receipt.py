@@ -8,7 +8,7 @@ lacks a script prints it as ``?`` at best.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -66,20 +66,26 @@ def _fits_double_byte(text: str, encoding: str) -> bool:
     return True
 
 
-def plan_text(receipt: Receipt, locale: str, profile: PrinterProfile) -> TextPlan:
-    """Pick how to print: a code page with every glyph, the printer's Chinese font, a code page
-    once currency symbols are spelled as ISO codes (₽ is in no code page), or a raster."""
+def plan_items(build: Callable[[CurrencyDisplay], Sequence[PrintItem]],
+               profile: PrinterProfile) -> TextPlan:
+    """Pick how to print a document: a code page with every glyph, the printer's Chinese font,
+    a code page once currency symbols are spelled as ISO codes (₽ is in no code page), or a
+    raster. ``build`` renders the document's items with currencies shown one way or the other."""
     displays: tuple[CurrencyDisplay, ...] = ("symbol", "code")
     for display in displays:
-        items = tuple(render_receipt(receipt, locale, profile.columns, display))
+        items = tuple(build(display))
         text = _item_texts(items)
         code_page = _code_page_for(text, profile)
         if code_page is not None:
             return TextPlan("code_page", items, code_page, display)
         if profile.double_byte and _fits_double_byte(text, profile.double_byte):
             return TextPlan("double_byte", items, profile.double_byte, display)
-    items = tuple(render_receipt(receipt, locale, profile.columns, "symbol"))
-    return TextPlan("raster", items)
+    return TextPlan("raster", tuple(build("symbol")))
+
+
+def plan_text(receipt: Receipt, locale: str, profile: PrinterProfile) -> TextPlan:
+    """How a receipt reaches the paper on this printer (``plan_items`` for a receipt)."""
+    return plan_items(lambda display: render_receipt(receipt, locale, profile.columns, display), profile)
 
 
 def _printer(profile: PrinterProfile) -> Dummy:
@@ -139,7 +145,18 @@ def _write_raster(printer: Dummy, plan: TextPlan, profile: PrinterProfile) -> No
 def receipt_job(receipt: Receipt, locale: str, profile: PrinterProfile, *, job_id: str,
                 open_drawer: bool = False) -> bytes:
     """The complete print job: init, job id, drawer kick, receipt, cut, end-of-job marker."""
-    plan = plan_text(receipt, locale, profile)
+    return plan_job(plan_text(receipt, locale, profile), profile, job_id=job_id, open_drawer=open_drawer)
+
+
+def document_job(build: Callable[[CurrencyDisplay], Sequence[PrintItem]], profile: PrinterProfile, *,
+                 job_id: str, open_drawer: bool = False) -> bytes:
+    """Any text document (a Z report, a return slip, a receipt copy) as one print job, printed
+    the way a receipt is: ``build`` renders its items for a currency display."""
+    return plan_job(plan_items(build, profile), profile, job_id=job_id, open_drawer=open_drawer)
+
+
+def plan_job(plan: TextPlan, profile: PrinterProfile, *, job_id: str, open_drawer: bool = False) -> bytes:
+    """Init, job id, drawer kick, the planned items, cut, end-of-job marker."""
     printer = _printer(profile)
     printer.hw("INIT")
     printer._raw(job_header(job_id))

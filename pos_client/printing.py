@@ -24,20 +24,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from escpos.printer import Dummy
-
-# The text-document half of receipt_job; hardware has no public entry point for documents
-# other than receipts yet (see the module docstring of hardware.escpos_receipt).
-from hardware.escpos_receipt import (
-    TextPlan,
-    _code_page_for,
-    _fits_double_byte,
-    _write_raster,
-    _write_text_items,
-)
-from hardware.jobs import JOB_END_MARKER, job_header, process_id_command
+from hardware.escpos_receipt import document_job
 from hardware.printers import ReceiptPrinter
-from hardware.profiles import PrinterProfile
 from hardware.spool import SpoolJournal
 from pos_client.replica import Replica, StoreFacts
 from retail.barcodes import receipt_qr_url
@@ -220,36 +208,6 @@ def _when(word: str, moment: str, who: str, fmt: ReceiptFormatter, timezone: str
 
 
 # -- print jobs -----------------------------------------------------------------------------
-
-
-def document_job(build: Callable[[CurrencyDisplay], Sequence[PrintItem]], profile: PrinterProfile, *,
-                 job_id: str, open_drawer: bool = False) -> bytes:
-    """Text items as one print job, like ``hardware.escpos_receipt.receipt_job`` does a
-    receipt: a code page with every glyph (currency symbols spelled as codes if that finds
-    one), the printer's Chinese font, or a raster."""
-    plan = None
-    for display in ("symbol", "code"):
-        items = tuple(build(display))  # type: ignore[arg-type]
-        text = "".join(i.text for i in items if isinstance(i, PrintLine))
-        code_page = _code_page_for(text, profile)
-        if code_page is not None:
-            plan = TextPlan("code_page", items, code_page, display)  # type: ignore[arg-type]
-        elif profile.double_byte and _fits_double_byte(text, profile.double_byte):
-            plan = TextPlan("double_byte", items, profile.double_byte, display)  # type: ignore[arg-type]
-        if plan is not None:
-            break
-    printer = Dummy(profile=profile.escpos_profile)
-    printer.hw("INIT")
-    printer._raw(job_header(job_id))
-    if open_drawer:
-        printer.cashdraw(2)
-    if plan is None:
-        _write_raster(printer, TextPlan("raster", tuple(build("symbol"))), profile)
-    else:
-        _write_text_items(printer, plan, profile)
-    printer.cut()
-    printer._raw(process_id_command(JOB_END_MARKER))
-    return printer.output
 
 
 class TillPrinter:
