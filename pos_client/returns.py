@@ -90,7 +90,11 @@ def find_sale(code: Any, api: ServerApi, outbox: Outbox, replica: Replica, onlin
                 raise UnknownSale("this sale is not on the server yet (a till that was offline may still "
                                   "hold it); try again later", "unknown-sale")
             raise Offline("the server does not answer, and this sale was not made at this till")
-    _add_local_returns(recorded, outbox.returns_of(uuid), only_unsent=source == "server")
+    # What the server counted is named in its answer; anything else this till returned from the
+    # sale counts on top. (Not "what is marked sent here": a return can reach the server between
+    # our read of the sale and our read of the outbox, and would then be counted by neither.)
+    counted = {r["uuid"] for r in recorded.get("returns", ())} if source == "server" else set()
+    _add_local_returns(recorded, [r for r in outbox.returns_of(uuid) if r.uuid not in counted])
     for line in recorded["lines"]:
         line["returnable"] = max(0, line["quantity"] - line["returned"])
         line["refundable"] = (line_refund(line["net"], line["quantity"], line["returned"], line["returnable"])
@@ -132,15 +136,13 @@ def _sale_from_outbox(uuid: str, outbox: Outbox, replica: Replica) -> dict[str, 
     }
 
 
-def _add_local_returns(recorded: dict[str, Any], returns: list[Document], only_unsent: bool) -> None:
-    """Count this till's returns of the sale that the server has not recorded (or all of them,
-    for a sale the server does not know): quantities back per line, refunds per tender."""
+def _add_local_returns(recorded: dict[str, Any], returns: list[Document]) -> None:
+    """Count this till's returns of the sale that the recorded sale does not include yet:
+    quantities back per line, refunds per tender."""
     back: Counter[int] = Counter()
     by_payment: Counter[str] = Counter()
     by_kind: Counter[str] = Counter()
     for document in returns:
-        if only_unsent and document.state == "sent":
-            continue
         for line in document.body["lines"]:
             back[line["line"]] += line["quantity"]
         for refund in (document.detail or document.body).get("refunds", ()):

@@ -3,10 +3,15 @@ should hold."""
 
 from __future__ import annotations
 
+import copy
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from pos_client.cash_session import tally
-from pos_client.returns import plan_refunds
+from pos_client.outbox import Outbox
+from pos_client.returns import find_sale, plan_refunds
 from pos_client.sale import SaleError
 
 SPLIT = [{"kind": "cash", "amount": 3000, "reference": "", "refunded": 0},
@@ -42,3 +47,35 @@ def test_the_drawer_holds_the_float_the_cash_taken_and_moved_less_what_went_back
     assert report["refunds_by_tender"] == {"cash": 300, "alipay_qr": 999}
     assert (report["sales_count"], report["returns_count"]) == (2, 1)
     assert report["expected_cash"] == 10000 + 1750 - 300 + 2000 - 5000
+
+
+class _ServerThatHasNotSeenTheReturn:
+    """The server's copy of a sale, read just before this till's return of it reached it."""
+
+    def __init__(self, sale: dict[str, Any]) -> None:
+        self.recorded = sale
+
+    def sale(self, uuid: str) -> dict[str, Any]:
+        return copy.deepcopy(self.recorded)
+
+
+def test_a_return_that_syncs_while_the_sale_is_looked_up_is_not_refunded_twice(tmp_path: Path) -> None:
+    sale_uuid, return_uuid = "0b6f3a52-6f0e-4f7e-9d55-1a1ad1f0c0de", "5d4d3a52-6f0e-4f7e-9d55-1a1ad1f0c0de"
+    recorded = {"uuid": sale_uuid, "refunded_total": 0, "returns": [],
+                "lines": [{"line": 0, "sku": "PHONE", "quantity": 1, "net": 22900, "returned": 0}],
+                "tenders": [{"kind": "cash", "amount": 22900, "reference": "", "refunded": 0}]}
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    outbox.add_document("return", {"uuid": return_uuid, "original_sale": sale_uuid, "total": 22900,
+                                   "lines": [{"line": 0, "quantity": 1}],
+                                   "refunds": [{"kind": "cash", "amount": 22900}]}, original=sale_uuid)
+    outbox.record_document(return_uuid, "accepted", number="R1")  # it reached the server meanwhile
+    found = find_sale(sale_uuid, _ServerThatHasNotSeenTheReturn(recorded), outbox, None, online=True)
+    assert [(ln["returned"], ln["returnable"]) for ln in found["lines"]] == [(1, 0)]
+    assert found["tenders"][0]["refunded"] == 22900
+
+    recorded["lines"][0]["returned"] = 1  # once the server counts it, it is counted once
+    recorded["returns"] = [{"uuid": return_uuid}]
+    recorded["tenders"][0]["refunded"] = recorded["refunded_total"] = 22900
+    found = find_sale(sale_uuid, _ServerThatHasNotSeenTheReturn(recorded), outbox, None, online=True)
+    assert [(ln["returned"], ln["returnable"]) for ln in found["lines"]] == [(1, 0)]
+    assert found["refunded_total"] == 22900
