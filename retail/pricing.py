@@ -110,7 +110,9 @@ def price_order(lines: list[LineInput], regime: TaxRegime, currency: str,
         if discount.line is None:
             # Spread an order discount over the lines in proportion to what is left of each,
             # so tax per rate stays right and the shares add up exactly.
-            remaining = [g.amount - d.amount for g, d in zip(gross, per_line, strict=True)]
+            # (A line already discounted past its amount counts as nothing left; the check
+            # below refuses it as a PricingError.)
+            remaining = [max(0, g.amount - d.amount) for g, d in zip(gross, per_line, strict=True)]
             if discount.amount.amount > sum(remaining):
                 raise PricingError(f"discount {discount.reason!r} is more than the order")
             if discount.amount.amount:

@@ -71,3 +71,11 @@ def test_totals_always_add_up_to_the_cent(lines: list, country: str, percent_off
     extra = 0 if order.prices_include_tax else order.tax_total.amount
     assert order.total.amount == order.subtotal.amount - off.amount + extra
     assert all(t.tax.amount >= 0 for t in order.taxes)
+
+
+def test_a_line_discounted_past_its_amount_is_refused_even_with_a_basket_discount_after_it() -> None:
+    # A till (or anyone) sending this must get a clear refusal, not a crash in the spreading.
+    lines = [LineInput("A", 1, Money(100, "EUR")), LineInput("B", 4, Money(200, "EUR"))]
+    with pytest.raises(PricingError, match="discounts exceed the line"):
+        price_order(lines, regime_for("ES"), "EUR", [DiscountInput(Money(200, "EUR"), "too much", 0),
+                                                     DiscountInput(Money(100, "EUR"), "basket", None)])
