@@ -232,21 +232,23 @@ class Receipt:
         return self._sum([d.amount for d in self.discounts])
 
     def _gross_by_rate(self) -> dict[Decimal, Money]:
-        """What the shopper pays per tax rate after discounts (net of tax when exclusive)."""
-        zero = Money.zero(self.currency)
-        by_rate: dict[Decimal, Money] = {}
-        for line in self.lines:
-            by_rate[line.tax_rate] = by_rate.get(line.tax_rate, zero) + line.total
+        """What the shopper pays per tax rate after discounts (net of tax when exclusive).
+
+        Discounts are spread exactly as ``retail.pricing.price_order`` spreads them (a basket
+        discount over the lines, in proportion to what is left of each, in the order given),
+        so the tax lines on paper are the server's to the cent (invariant 5).
+        """
+        per_line = [line.total for line in self.lines]
         for discount in self.discounts:
             if discount.line is not None:
-                rate = self.lines[discount.line].tax_rate
-                by_rate[rate] = by_rate[rate] - discount.amount
-                continue
-            # A basket discount reduces every rate in proportion to what was bought at it.
-            rates = sorted(by_rate)
-            shares = discount.amount.allocate([max(by_rate[r].amount, 0) for r in rates])
-            for rate, share in zip(rates, shares, strict=True):
-                by_rate[rate] = by_rate[rate] - share
+                per_line[discount.line] = per_line[discount.line] - discount.amount
+            elif discount.amount.amount:
+                shares = discount.amount.allocate([max(m.amount, 0) for m in per_line])
+                per_line = [m - share for m, share in zip(per_line, shares, strict=True)]
+        zero = Money.zero(self.currency)
+        by_rate: dict[Decimal, Money] = {}
+        for line, amount in zip(self.lines, per_line, strict=True):
+            by_rate[line.tax_rate] = by_rate.get(line.tax_rate, zero) + amount
         return by_rate
 
     @property

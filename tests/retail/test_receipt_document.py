@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from hardware.samples import demo_sale
 from retail.money import Money
+from retail.pricing import DiscountInput, LineInput, PricingError, price_order
 from retail.receipt import (
     SUPPORTED_LOCALES,
     PrintLine,
@@ -25,6 +28,7 @@ from retail.receipt import (
     render_receipt,
     text_width,
 )
+from retail.tax import REGIMES
 
 MADRID = Store("Plaza Madrid Xanadu", ("Av. del Sur",), "B12345674", "Europe/Madrid")
 
@@ -152,3 +156,49 @@ def test_discounts_are_explained_under_their_line():
     headphones = next(i for i, t in enumerate(texts) if t.startswith("Auriculares"))
     assert "Apertura: 30% en auriculares" in texts[headphones + 1]
     assert texts[headphones + 1].endswith("-15,00 €")
+
+
+# -- the paper agrees with the server -------------------------------------------------------
+
+_TAX_CLASSES = ("standard", "reduced", "zero")
+
+
+@st.composite
+def _baskets(draw: st.DrawFn) -> tuple[str, list[tuple[int, int, str]], list[tuple[int, int | None]]]:
+    country = draw(st.sampled_from(sorted(REGIMES)))
+    lines = draw(st.lists(st.tuples(st.integers(1, 50_000), st.integers(1, 5), st.sampled_from(_TAX_CLASSES)),
+                          min_size=1, max_size=6))
+    gross = sum(price * qty for price, qty, _ in lines)
+    discounts = draw(st.lists(st.tuples(st.integers(0, max(0, gross // 4)),
+                                        st.one_of(st.none(), st.integers(0, len(lines) - 1))), max_size=3))
+    return country, lines, discounts
+
+
+@given(_baskets())
+@settings(max_examples=400, deadline=None)
+def test_receipt_tax_and_total_match_the_pricing_the_server_checks(
+        basket: tuple[str, list[tuple[int, int, str]], list[tuple[int, int | None]]]) -> None:
+    country, lines, discounts = basket
+    regime = REGIMES[country]
+    inputs = [LineInput(f"SKU{i}", qty, Money(price, "EUR"), tax_class)
+              for i, (price, qty, tax_class) in enumerate(lines)]
+    wanted = [DiscountInput(Money(amount, "EUR"), f"d{i}", line)
+              for i, (amount, line) in enumerate(discounts)]
+    try:
+        priced = price_order(inputs, regime, "EUR", wanted)
+    except PricingError:
+        assume(False)
+    receipt = receipt_from_sale({
+        "currency": "EUR", "tax_mode": "inclusive" if regime.prices_include_tax else "exclusive",
+        "store": {"name": "Plaza", "timezone": "Europe/Madrid"},
+        "lines": [{"name": f"SKU{i}", "unit_price": price, "quantity": qty,
+                   "tax_rate": regime.rate(tax_class) * 100}
+                  for i, (price, qty, tax_class) in enumerate(lines)],
+        "discounts": [{"reason": f"d{i}", "amount": amount, "line": line}
+                      for i, (amount, line) in enumerate(discounts)],
+        "tenders": [{"method": "cash", "amount": priced.total.amount}],
+        "sold_at": "2026-11-22T10:00:00+01:00", "cashier": "ana", "till": "1", "sale_number": "X",
+    })
+    assert receipt.total == priced.total
+    assert {t.rate: t.tax.amount for t in receipt.tax_lines} == {
+        t.rate * 100: t.tax.amount for t in priced.taxes if t.rate}
