@@ -1,23 +1,34 @@
-"""The public product page: what a phone opens from a shelf QR (GS1 Digital Link)."""
+"""Public pages a shopper's phone opens from a code: the product page from a shelf QR (GS1
+Digital Link), and the e-receipt from the QR on a printed till receipt."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, make_response, render_template, request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from retail.gs1 import InvalidGTIN, validate_gtin
 from retail.money import Money
 from retail.prices import price_in_force
+from retail.receipt import SUPPORTED_LOCALES, ReceiptFormatter
 from store_server.api.framework import db_session
 from store_server.catalog.models import PriceList
 from store_server.catalog.service import price_windows, sku_documents, sku_id_by_gtin
+from store_server.devices.models import Device
 from store_server.errors import DomainError
 from store_server.inventory.models import StockLevel
 from store_server.inventory.service import available_to_sell
 from store_server.locations.models import Location
+from store_server.orders.models import Order, OrderDiscount, OrderLine, OrderTax, OrderTender
+from store_server.tills.models import SaleReturn, SaleReturnLine
 
 storefront = Blueprint("storefront", __name__, template_folder="templates")
 LANGUAGES = ("es", "zh", "ru", "en", "pt", "de", "fr")
@@ -64,3 +75,185 @@ def product_page(gtin: str, rest: str = "") -> Any:
         })
     return render_template("storefront/product.html", sku=doc, lang=lang, stores=stores,
                            extra_path=rest)
+
+
+# --- the e-receipt ----------------------------------------------------------------------------
+
+# The page's own few words; the receipt's words are retail.receipt's, as on the paper.
+PAGE_WORDS: dict[str, dict[str, str]] = {
+    "en": {"title": "Your receipt", "returns": "Returns", "refunded": "Refunded",
+           "missing_title": "Receipt not found",
+           "missing": "This receipt is not on the server yet — a till that was offline may still be "
+                      "sending it; try again later."},
+    "es": {"title": "Su ticket", "returns": "Devoluciones", "refunded": "Reembolsado",
+           "missing_title": "Ticket no encontrado",
+           "missing": "Este ticket aún no está en el servidor — puede que una caja que estaba sin "
+                      "conexión todavía lo esté enviando; vuelva a intentarlo más tarde."},
+    "zh": {"title": "电子小票", "returns": "退货", "refunded": "已退款", "missing_title": "未找到小票",
+           "missing": "服务器上还没有这张小票——离线的收银台可能仍在上传；请稍后再试。"},
+    "ru": {"title": "Ваш чек", "returns": "Возвраты", "refunded": "Возвращено",
+           "missing_title": "Чек не найден",
+           "missing": "Этого чека ещё нет на сервере — касса, работавшая без связи, может всё ещё "
+                      "его отправлять; попробуйте позже."},
+    "pt": {"title": "Seu cupom", "returns": "Devoluções", "refunded": "Reembolsado",
+           "missing_title": "Cupom não encontrado",
+           "missing": "Este cupom ainda não está no servidor — um caixa que estava offline pode "
+                      "ainda estar enviando; tente novamente mais tarde."},
+    "de": {"title": "Ihr Beleg", "returns": "Rückgaben", "refunded": "Erstattet",
+           "missing_title": "Beleg nicht gefunden",
+           "missing": "Dieser Beleg ist noch nicht auf dem Server — eine Kasse, die offline war, "
+                      "sendet ihn vielleicht noch; versuchen Sie es später erneut."},
+    "fr": {"title": "Votre ticket", "returns": "Retours", "refunded": "Remboursé",
+           "missing_title": "Ticket introuvable",
+           "missing": "Ce ticket n'est pas encore sur le serveur — une caisse hors ligne est peut-être "
+                      "encore en train de l'envoyer ; réessayez plus tard."},
+}
+TILL_CHANNELS = ("pos", "kiosk")
+
+
+def _private(response: Response) -> Response:
+    """The sale's UUID is the page's only key: no shared cache keeps the page (nor the 404,
+    which must not outlive the till's next sync), no search engine lists it, and no referrer
+    carries the address elsewhere."""
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _receipt_locale(store_locale: str) -> str:
+    """The store's locale, as on the paper; ``?lang=`` (a language, or a full locale) may ask
+    for another. A language the store speaks keeps the store's locale (its tax words)."""
+    wanted = request.args.get("lang") or ""
+    if wanted in SUPPORTED_LOCALES:
+        return wanted
+    if wanted not in LANGUAGES or store_locale.split("_")[0] == wanted:
+        return store_locale
+    return next((loc for loc in SUPPORTED_LOCALES if loc.startswith(wanted + "_")), store_locale)
+
+
+def _missing_receipt() -> Response:
+    lang = request.args.get("lang", "").split("_")[0]
+    if lang not in PAGE_WORDS:
+        lang = request.accept_languages.best_match(LANGUAGES) or "en"
+    page = render_template("storefront/receipt.html", missing=True, lang=lang, words=PAGE_WORDS[lang])
+    return _private(make_response(page, 404))
+
+
+def _name_in(names: dict[str, str], locale: str, fallback: str) -> str:
+    """A product's name for ``locale``: es_ES, then es, then English, then any it has."""
+    return (names.get(locale) or names.get(locale.split("_")[0]) or names.get("en")
+            or next(iter(names.values()), fallback))
+
+
+@storefront.get("/r/<sale_id>")
+def e_receipt(sale_id: str) -> Response:
+    """The e-receipt a printed receipt's QR opens (``retail.barcodes.receipt_qr_url``).
+
+    What the paper says, in the store's language, from the sale as recorded (its lines,
+    discounts, taxes and tenders are the figures the server checked and the books use), and
+    the returns made against it since. Only till and kiosk sales have a page: the random
+    client UUID is the key, and an online order has none. A sale not here yet is a readable
+    404: its till may still be offline with the sale in its outbox.
+    """
+    try:
+        canonical = str(UUID(sale_id))
+    except ValueError:
+        return _missing_receipt()
+    session = db_session()
+    order = session.execute(select(Order).where(
+        Order.client_uuid == canonical, Order.channel.in_(TILL_CHANNELS))).scalar_one_or_none()
+    if order is None:
+        return _missing_receipt()
+    location = session.get(Location, order.location_id)
+    assert location is not None
+    locale = _receipt_locale(location.locale)
+    lang = locale.split("_")[0]
+    fmt = ReceiptFormatter(locale)
+    zone = ZoneInfo(location.timezone)
+
+    def money(amount: int) -> str:
+        return Money(amount, order.currency).format(locale)
+
+    lines = session.execute(select(OrderLine).where(OrderLine.order_id == order.id)
+                            .order_by(OrderLine.line_no)).scalars().all()
+    docs = sku_documents(session, sorted({ln.sku_id for ln in lines}))
+    discounts = session.execute(select(OrderDiscount).where(OrderDiscount.order_id == order.id)
+                                .order_by(OrderDiscount.id)).scalars().all()
+    line_discounts: dict[int, list[OrderDiscount]] = defaultdict(list)
+    for d in discounts:
+        if d.line_no is not None:
+            line_discounts[d.line_no].append(d)
+    names = {ln.line_no: _name_in(docs[ln.sku_id]["names"] if ln.sku_id in docs else {}, locale, ln.sku_code)
+             for ln in lines}
+    shown_lines = []
+    for ln in lines:
+        if ln.sold_by == "weight":
+            detail = f"{fmt.weight_kg(ln.quantity)} kg × {money(ln.unit_price)}/kg"
+        else:
+            detail = f"{ln.quantity} × {money(ln.unit_price)}" if ln.quantity != 1 else ""
+        shown_lines.append({
+            "name": names[ln.line_no], "detail": detail, "amount": money(ln.gross),
+            "discounts": [{"reason": d.reason, "amount": money(-d.amount)}
+                          for d in line_discounts[ln.line_no]]})
+
+    included = order.prices_include_tax
+    taxes = []
+    for t in session.execute(select(OrderTax).where(OrderTax.order_id == order.id)
+                             .order_by(OrderTax.id)).scalars():
+        rate = Decimal(t.rate) * 100
+        if rate == 0:
+            continue
+        # As the paper states it: the base is net of the tax it contains, or the taxed net.
+        base = t.base - t.tax if included else t.base
+        name = fmt.labels["tax_included"] if included else fmt.labels["tax"]
+        taxes.append({"label": f"{name} {fmt.rate(rate)} {fmt.labels['tax_base']} {money(base)}",
+                      "amount": money(t.tax)})
+
+    tenders = session.execute(select(OrderTender).where(OrderTender.order_id == order.id)
+                              .order_by(OrderTender.id)).scalars().all()
+    change = sum(t.change for t in tenders)
+    device = session.get(Device, order.device_id) if order.device_id else None
+    returns = _returns_of(session, order.id, names, fmt, zone, money)
+    receipt = {
+        "store": {"name": location.name,
+                  "address": [part.strip() for part in location.address.splitlines() if part.strip()]},
+        "sale_number": canonical[:8].upper(),  # as printed: the paper names the sale by its UUID
+        "order_number": order.number,
+        "when": fmt.when(order.occurred_at.astimezone(zone)),
+        "cashier": order.cashier, "till": device.name if device else "",
+        "lines": shown_lines,
+        "subtotal": money(order.subtotal) if discounts or not included else None,
+        "basket_discounts": [{"reason": d.reason, "amount": money(-d.amount)}
+                             for d in discounts if d.line_no is None],
+        "discount_total": money(-order.discount_total) if discounts else None,
+        "tax_included": included, "taxes": taxes,
+        "total": money(order.total),
+        "tenders": [{"label": fmt.labels.get(t.kind, t.kind), "amount": money(t.tendered or t.amount)}
+                    for t in tenders],
+        "change": money(change) if change > 0 else None,
+        "returns": returns,
+    }
+    page = render_template("storefront/receipt.html", missing=False, lang=lang, labels=fmt.labels,
+                           words=PAGE_WORDS.get(lang, PAGE_WORDS["en"]), receipt=receipt)
+    return _private(make_response(page))
+
+
+def _returns_of(session: Session, order_id: int, names: dict[int, str], fmt: ReceiptFormatter,
+                zone: ZoneInfo, money: Callable[[int], str]) -> list[dict[str, Any]]:
+    """The returns made against a sale, oldest first: number, time, what came back, refund."""
+    returns = session.execute(select(SaleReturn).where(SaleReturn.order_id == order_id)
+                              .order_by(SaleReturn.occurred_at, SaleReturn.id)).scalars().all()
+    if not returns:
+        return []
+    items: dict[int, list[str]] = defaultdict(list)
+    for return_id, line_no, quantity, sold_by in session.execute(
+            select(SaleReturnLine.return_id, SaleReturnLine.line_no, SaleReturnLine.quantity,
+                   OrderLine.sold_by)
+            .join(OrderLine, (OrderLine.order_id == order_id) & (OrderLine.line_no == SaleReturnLine.line_no))
+            .where(SaleReturnLine.return_id.in_([r.id for r in returns]))
+            .order_by(SaleReturnLine.return_id, SaleReturnLine.line_no)):
+        amount = f"{fmt.weight_kg(quantity)} kg" if sold_by == "weight" else f"{quantity} ×"
+        items[return_id].append(f"{amount} {names.get(line_no, '')}")
+    return [{"number": r.number, "when": fmt.when(r.occurred_at.astimezone(zone)),
+             "lines": items[r.id], "refunded": money(r.total)} for r in returns]
