@@ -519,3 +519,17 @@ def sku_prices(session: Session, sku_id: int) -> list[dict[str, Any]]:
     for entry in lists.values():
         entry["current"] = price_in_force(entry["windows"], now)
     return list(lists.values())
+
+
+def product_names(session: Session, product_ids: set[int], locale: str) -> dict[int, str]:
+    """Each product's name for a locale or a language (``es_ES``, then ``es``, then English,
+    then whatever it has): what tills, receipts and recommendations show."""
+    found: dict[int, dict[str, str]] = defaultdict(dict)
+    if product_ids:
+        for product_id, name_locale, name in session.execute(
+                select(ProductTranslation.product_id, ProductTranslation.locale, ProductTranslation.name)
+                .where(ProductTranslation.product_id.in_(sorted(product_ids)))):
+            found[product_id][name_locale] = name
+    language = locale.split("_")[0]
+    return {p: names.get(locale) or names.get(language) or names.get("en") or next(iter(names.values()), "")
+            for p, names in found.items()}

@@ -21,7 +21,8 @@ from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from store_server.api.auth import Principal
-from store_server.catalog.models import ProductTranslation, Sku
+from store_server.catalog.models import Sku
+from store_server.catalog.service import product_names
 from store_server.customers.models import Customer
 from store_server.customers.service import (
     BOUGHT_STATUSES,
@@ -208,18 +209,6 @@ def _location(session: Session, code: str | None, who: Principal) -> Location:
     return get_location(session, code)
 
 
-def _names(session: Session, product_ids: set[int], lang: str) -> dict[int, str]:
-    """Each product's name in ``lang``, else English, else whatever it has."""
-    found: dict[int, dict[str, str]] = defaultdict(dict)
-    if product_ids:
-        for product_id, locale, name in session.execute(
-                select(ProductTranslation.product_id, ProductTranslation.locale, ProductTranslation.name)
-                .where(ProductTranslation.product_id.in_(sorted(product_ids)))):
-            found[product_id][locale] = name
-    return {p: texts.get(lang) or texts.get("en") or next(iter(texts.values()), "")
-            for p, texts in found.items()}
-
-
 # For each product, its SKUs in stock at the location, the location's best seller first.
 _IN_STOCK = (
     select(Sku.product_id, Sku.id, Sku.code, _ATS)
@@ -268,7 +257,7 @@ def _popular_items(session: Session, location: Location, limit: int, lang: str,
         picked.append((product_id, code, int(available), at_location is not None))
         if len(picked) == limit:
             break
-    names = _names(session, {p for p, *_ in picked}, lang)
+    names = product_names(session, {p for p, *_ in picked}, lang)
     return [{"sku": code, "name": names.get(product_id, code), "available": available,
              "explanation": {"kind": "popular_here" if local else "popular_in_chain",
                              "text": _reason("popular_here" if local else "popular_in_chain", lang)}}
@@ -288,7 +277,7 @@ def bought_together(session: Session, sku_code: str, store: str | None, limit: i
         .order_by(BoughtTogether.rank)).scalars().all()
     stock = _in_stock(session, location.id, [b.other_product_id for b in stored])
     chosen = [b for b in stored if b.other_product_id in stock][:limit]
-    names = _names(session, {product_id} | {b.other_product_id for b in chosen}, lang)
+    names = product_names(session, {product_id} | {b.other_product_id for b in chosen}, lang)
     because = names.get(product_id, sku_code)
     items = [{
         "sku": stock[b.other_product_id][0], "name": names.get(b.other_product_id, ""),
@@ -341,7 +330,8 @@ def for_you(session: Session, store: str | None, limit: int, lang: str | None, w
                              .order_by(ForYou.rank)).scalars().all()
     stock = _in_stock(session, location.id, [s.product_id for s in stored])
     chosen = [s for s in stored if s.product_id in stock][:limit]
-    names = _names(session, {s.product_id for s in chosen} | {s.because_product_id for s in chosen}, lang)
+    names = product_names(session, {s.product_id for s in chosen} | {s.because_product_id for s in chosen},
+                          lang)
     items = [{
         "sku": stock[s.product_id][0], "name": names.get(s.product_id, ""),
         "available": stock[s.product_id][1],

@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session
 from retail.money import Money
 from retail.returns import ReturnError, return_refunds
 from store_server.api.auth import Principal
-from store_server.catalog.models import ProductTranslation, Sku
+from store_server.catalog.models import Sku
+from store_server.catalog.service import product_names
 from store_server.customers.models import Customer, PointsEntry
 from store_server.customers.service import LoyaltyRules, points_earned
 from store_server.db import utcnow
@@ -132,7 +133,7 @@ def recorded_sale(session: Session, sale_uuid: str, who: Principal) -> dict[str,
                OrderLine.sold_by, OrderLine.unit_price, OrderLine.net)
         .join(Sku, Sku.id == OrderLine.sku_id)
         .where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)).all()
-    names = _product_names(session, {ln.product_id for ln in lines}, location.locale)
+    names = product_names(session, {ln.product_id for ln in lines}, location.locale)
     returned = _returned_lines(session, [order.id]).get(order.id, {})
     returns = session.execute(
         select(SaleReturn.uuid, SaleReturn.number, SaleReturn.occurred_at, SaleReturn.total)
@@ -152,19 +153,6 @@ def recorded_sale(session: Session, sale_uuid: str, who: Principal) -> dict[str,
         "returns": [{"uuid": r.uuid, "number": r.number, "occurred_at": r.occurred_at.isoformat(),
                      "total": r.total} for r in returns],
     }
-
-
-def _product_names(session: Session, product_ids: set[int], locale: str) -> dict[int, str]:
-    """Each product's name for a store's locale (es_ES, then es, then en, then any)."""
-    found: dict[int, dict[str, str]] = defaultdict(dict)
-    if product_ids:
-        for product_id, name_locale, name in session.execute(
-                select(ProductTranslation.product_id, ProductTranslation.locale, ProductTranslation.name)
-                .where(ProductTranslation.product_id.in_(sorted(product_ids)))):
-            found[product_id][name_locale] = name
-    language = locale.split("_")[0]
-    return {p: names.get(locale) or names.get(language) or names.get("en") or next(iter(names.values()))
-            for p, names in found.items()}
 
 
 def _returned_lines(session: Session, order_ids: list[int]) -> dict[int, dict[int, int]]:
