@@ -249,13 +249,11 @@ def _read(index: int, raw: Any) -> _Sale:
         s.reject("invalid", "a sale must be a JSON object")
         return s
     s.uuid, s.content_hash = document_key(raw)
-    try:
-        s.sale = SaleIn.model_validate(raw)
+    s.sale, problem = validate_document(raw, SaleIn, "sale")
+    if s.sale is None:
+        s.reject("invalid", problem)
+    else:
         s.uuid = str(s.sale.uuid)
-    except ValidationError as exc:
-        s.reject("invalid", "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'sale'}: {err['msg']}"
-            for err in exc.errors(include_url=False)))
     return s
 
 
@@ -433,6 +431,7 @@ class _Pushed(Protocol):
 
 
 _P = TypeVar("_P", bound=_Pushed)
+DocumentT = TypeVar("DocumentT", bound=BaseModel)
 
 
 def sort_out(docs: list[_P], known: dict[str, Recorded], location_id: int, noun: str,
@@ -560,6 +559,16 @@ def document_key(raw: dict[str, Any]) -> tuple[str | None, str]:
         uuid = None
     canonical = {**raw, "uuid": uuid} if uuid else raw
     return uuid, hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def validate_document(raw: Any, model: type[DocumentT], what: str) -> tuple[DocumentT | None, str]:
+    """A pushed document checked against its schema: the model, or why not in one line (each
+    problem with its field path), for a per-document "rejected" answer."""
+    try:
+        return model.model_validate(raw), ""
+    except ValidationError as exc:
+        return None, "; ".join(f"{'.'.join(str(p) for p in err['loc']) or what}: {err['msg']}"
+                               for err in exc.errors(include_url=False))
 
 
 def raw_uuid(raw: Any) -> str | None:

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field, SkipValidation, ValidationError
+from pydantic import AwareDatetime, BaseModel, Field, SkipValidation
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -55,6 +55,7 @@ from store_server.orders.sales import (
     document_key,
     record_batch,
     sort_out,
+    validate_document,
 )
 from store_server.payments.models import PaymentIntent, PaymentRefund
 from store_server.tills.models import SaleReturn, SaleReturnLine, SaleReturnRefund
@@ -333,13 +334,11 @@ def _read(index: int, raw: Any) -> _Return:
         r.reject("invalid", "a return must be a JSON object")
         return r
     r.uuid, r.content_hash = document_key(raw)
-    try:
-        r.ret = ReturnIn.model_validate(raw)
+    r.ret, problem = validate_document(raw, ReturnIn, "return")
+    if r.ret is None:
+        r.reject("invalid", problem)
+    else:
         r.uuid = str(r.ret.uuid)
-    except ValidationError as exc:
-        r.reject("invalid", "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'return'}: {err['msg']}"
-            for err in exc.errors(include_url=False)))
     return r
 
 
