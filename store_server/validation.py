@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
@@ -54,3 +55,12 @@ TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64),
 GTIN = Annotated[str, AfterValidator(_gtin)]
 Quantity = Annotated[int, Field(gt=0, le=10_000_000, description="pieces, or grams for weighed SKUs")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+def canonical_uuid(value: Any) -> str | None:
+    """A UUID as we store it (lower case, hyphenated), so "ABC…" and "abc…" name one sale; None
+    when ``value`` is not a UUID at all."""
+    try:
+        return str(UUID(str(value)))
+    except ValueError:
+        return None

@@ -50,7 +50,7 @@ from store_server.orders.records import (
     new_order_number,
 )
 from store_server.payments.models import PAID_STATUSES, PaymentIntent
-from store_server.validation import CurrencyCode, Quantity
+from store_server.validation import CurrencyCode, Quantity, canonical_uuid
 
 log = logging.getLogger(__name__)
 
@@ -553,10 +553,7 @@ def _write(session: Session, device: Principal, location: Location, channel: str
 def document_key(raw: dict[str, Any]) -> tuple[str | None, str]:
     """A pushed document's UUID in canonical form, so "ABC..." and "abc..." are one sale,
     and the hash of its content as sent, keys sorted: a resend, days later, hashes the same."""
-    try:
-        uuid: str | None = str(UUID(str(raw.get("uuid"))))
-    except ValueError:
-        uuid = None
+    uuid = canonical_uuid(raw.get("uuid"))
     canonical = {**raw, "uuid": uuid} if uuid else raw
     return uuid, hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()
 

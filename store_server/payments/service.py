@@ -42,6 +42,7 @@ from store_server.locations.service import get_location
 from store_server.orders.models import Order
 from store_server.orders.records import get_order
 from store_server.orders.service import TransitionIn, transition
+from store_server.validation import canonical_uuid
 
 from .code_payment import CodePaymentResult, CodePaymentStatus, charge_payment_code
 from .gateway import GMT8, SUB_TRADE_NOT_EXIST, CancelResult, Outcome, TradeStatus
@@ -202,10 +203,9 @@ def list_payments(session: Session, who: Principal, *, order: str | None = None,
     if order:
         stmt = stmt.where(PaymentIntent.order_number == order)
     else:
-        try:
-            canonical = str(uuid.UUID(str(sale_uuid)))  # stored in the canonical lower-case form
-        except ValueError as exc:
-            raise InvalidInput("sale_uuid is not a UUID") from exc
+        canonical = canonical_uuid(sale_uuid)  # stored in the canonical lower-case form
+        if canonical is None:
+            raise InvalidInput("sale_uuid is not a UUID")
         stmt = stmt.where(PaymentIntent.sale_uuid == canonical)
     intents = [i for i in session.execute(stmt).scalars() if who.can_access(i.location_id)]
     return [_doc(session, i) for i in intents]

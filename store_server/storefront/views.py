@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, make_response, render_template, request
@@ -29,6 +28,7 @@ from store_server.inventory.service import available_to_sell
 from store_server.locations.models import Location
 from store_server.orders.models import Order, OrderDiscount, OrderLine, OrderTax, OrderTender
 from store_server.tills.models import SaleReturn, SaleReturnLine
+from store_server.validation import canonical_uuid
 
 storefront = Blueprint("storefront", __name__, template_folder="templates")
 LANGUAGES = ("es", "zh", "ru", "en", "pt", "de", "fr")
@@ -156,9 +156,8 @@ def e_receipt(sale_id: str) -> Response:
     client UUID is the key, and an online order has none. A sale not here yet is a readable
     404: its till may still be offline with the sale in its outbox.
     """
-    try:
-        canonical = str(UUID(sale_id))
-    except ValueError:
+    canonical = canonical_uuid(sale_id)
+    if canonical is None:
         return _missing_receipt()
     session = db_session()
     order = session.execute(select(Order).where(

@@ -38,7 +38,7 @@ from store_server.locations.service import get_location
 from store_server.orders.models import Order, OrderTender
 from store_server.orders.sales import TenderKind
 from store_server.tills.models import CashSession, SaleReturn, SaleReturnRefund
-from store_server.validation import CurrencyCode
+from store_server.validation import CurrencyCode, canonical_uuid
 
 Amount = Annotated[int, Field(ge=0, le=10**12)]
 
@@ -227,10 +227,7 @@ def list_cash_sessions(session: Session, who: Principal, store: str | None,
 
 
 def read_cash_session(session: Session, who: Principal, session_uuid: str) -> dict[str, Any]:
-    try:
-        canonical = str(UUID(session_uuid))
-    except ValueError:
-        canonical = None
+    canonical = canonical_uuid(session_uuid)
     filed = session.execute(
         select(CashSession).where(CashSession.uuid == canonical)).scalar_one_or_none() if canonical else None
     if filed is None:

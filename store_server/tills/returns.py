@@ -59,7 +59,7 @@ from store_server.orders.sales import (
 )
 from store_server.payments.models import PaymentIntent, PaymentRefund
 from store_server.tills.models import SaleReturn, SaleReturnLine, SaleReturnRefund
-from store_server.validation import CurrencyCode, Quantity
+from store_server.validation import CurrencyCode, Quantity, canonical_uuid
 
 MAX_RETURNS_PER_BATCH = 200
 
@@ -111,16 +111,9 @@ class RecordedSaleOut(BaseModel):
     returns: list[RecordedReturnOut]
 
 
-def _canonical_uuid(value: str | UUID) -> str | None:
-    try:
-        return str(UUID(str(value)))
-    except ValueError:
-        return None
-
-
 def recorded_sale(session: Session, sale_uuid: str, who: Principal) -> dict[str, Any]:
     """A till sale as recorded, with what its returns took back, for the till's return screen."""
-    canonical = _canonical_uuid(sale_uuid)
+    canonical = canonical_uuid(sale_uuid)
     order = session.execute(
         select(Order).where(Order.client_uuid == canonical)).scalar_one_or_none() if canonical else None
     if order is None:
