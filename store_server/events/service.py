@@ -5,6 +5,13 @@ stays locked until that transaction commits, so numbers become visible strictly 
 reader that has seen ``seq`` N never later finds a committed event below N. A database
 sequence would not promise that (a transaction holding N-1 may commit after N), and a device
 paging the feed with ``after=N`` would silently skip N-1.
+
+Because the counter is one row every writer takes, it must be the last lock a transaction
+takes: a writer that held it while waiting for a stock level or an order would deadlock
+with one holding that row and waiting for the counter. So ``record_many`` only queues the
+events; they are numbered and written when the transaction commits, after everything else
+(the ``before_commit`` hook below). Events queued inside a savepoint that rolls back are
+dropped with it, and a rolled-back transaction writes none.
 """
 
 from __future__ import annotations
@@ -12,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, event, func, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from store_server.db import utcnow
 from store_server.events.models import Event, EventCounter
@@ -37,37 +44,17 @@ _ALLOCATE = (
     .returning(_COUNTER.c.last_seq)
 )
 _INSERT_EVENTS = Event.__table__.insert()
+_QUEUE = "plaza_events"  # session.info key: [(innermost transaction, event), ...]
 
 
-def _allocate(session: Session, count: int) -> int:
-    """Reserve ``count`` sequence numbers; returns the last one."""
-    return int(session.connection().execute(_ALLOCATE, {"count": count}).scalar_one())
-
-
-def record_many(session: Session, events: list[NewEvent]) -> list[int]:
-    """Append events to the log, in order, inside the caller's transaction.
-
-    Call it last in a unit of work: the counter row is locked from here to commit.
-    """
+def record_many(session: Session, events: list[NewEvent]) -> None:
+    """Queue events to be appended to the log, in order, when the caller's transaction commits."""
     if not events:
-        return []
-    last = _allocate(session, len(events))
-    first = last - len(events) + 1
-    now = utcnow()
-    rows = [
-        {
-            "seq": first + i,
-            "type": e.type,
-            "resource_type": e.resource_type,
-            "resource_id": e.resource_id,
-            "location_id": e.location_id,
-            "payload": e.payload,
-            "occurred_at": now,
-        }
-        for i, e in enumerate(events)
-    ]
-    session.connection().execute(_INSERT_EVENTS, rows)
-    return [r["seq"] for r in rows]
+        return
+    if not session.in_transaction():
+        raise RuntimeError("events are recorded inside the transaction of the change they describe")
+    scope = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_QUEUE, []).extend((scope, e) for e in events)
 
 
 def record(
@@ -77,10 +64,54 @@ def record(
     resource_id: str,
     payload: dict[str, Any],
     location_id: int | None = None,
-) -> int:
-    return record_many(
-        session, [NewEvent(type, resource_type, resource_id, payload, location_id)]
-    )[0]
+) -> None:
+    record_many(session, [NewEvent(type, resource_type, resource_id, payload, location_id)])
+
+
+def _write_queued(session: Session) -> None:
+    """Number and insert the queued events: the counter row is locked from here to commit."""
+    if session.in_nested_transaction():
+        return  # a savepoint is being released; the outer commit writes everything
+    session.flush()  # any row the ORM still has to write is locked before the counter
+    queued = session.info.pop(_QUEUE, None)
+    if not queued:
+        return
+    conn = session.connection()
+    last = int(conn.execute(_ALLOCATE, {"count": len(queued)}).scalar_one())
+    first = last - len(queued) + 1
+    now = utcnow()
+    conn.execute(_INSERT_EVENTS, [
+        {"seq": first + i, "type": e.type, "resource_type": e.resource_type,
+         "resource_id": e.resource_id, "location_id": e.location_id, "payload": e.payload,
+         "occurred_at": now}
+        for i, (_scope, e) in enumerate(queued)
+    ])
+
+
+def _drop_rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
+    """Forget events queued in a transaction (or savepoint) that rolled back, or inside it."""
+    queued = session.info.get(_QUEUE)
+    if not queued:
+        return
+
+    def inside(scope: SessionTransaction | None) -> bool:
+        while scope is not None:
+            if scope is rolled_back:
+                return True
+            scope = scope.parent
+        return False
+
+    session.info[_QUEUE] = [(scope, e) for scope, e in queued if not inside(scope)]
+
+
+def _forget_on_end(session: Session, ended: SessionTransaction) -> None:
+    if ended.parent is None:  # the whole transaction is over, whichever way it ended
+        session.info.pop(_QUEUE, None)
+
+
+event.listen(Session, "before_commit", _write_queued)
+event.listen(Session, "after_soft_rollback", _drop_rolled_back)
+event.listen(Session, "after_transaction_end", _forget_on_end)
 
 
 def last_seq(session: Session) -> int:
