@@ -92,7 +92,10 @@ def _wants_problem() -> bool:
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Response:
-        return problem(exc.status, exc.title, exc.detail, exc.code, exc.extra)
+        response = problem(exc.status, exc.title, exc.detail, exc.code, exc.extra)
+        if retry_after := getattr(exc, "retry_after", None):
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

@@ -10,16 +10,21 @@ so readers never queue behind writers.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, BigInteger, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+log = logging.getLogger(__name__)
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("plaza_write", default=False)
 
 NAMING = {
@@ -134,9 +139,54 @@ def transaction(session: Session) -> Iterator[Session]:
     try:
         with session.begin():
             yield session
+        session.info["plaza_commits"] = session.info.get("plaza_commits", 0) + 1
     finally:
         session.info["plaza_uow"] = False
         _write_intent.reset(token)
+
+
+# Deadlock, serialisation failure, lock not available: PostgreSQL rolled the transaction back
+# and running it again is safe.
+_TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+T = TypeVar("T")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database error that running the whole transaction again may not meet."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+        return True
+    # SQLite's single writer: busy past busy_timeout.
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def commits(session: Session) -> int:
+    """How many units of work this session has committed (see ``retry_transient``)."""
+    return int(session.info.get("plaza_commits", 0))
+
+
+def retry_transient(session: Session, work: Callable[[], T], *, attempts: int = 6,
+                    what: str = "transaction") -> T:
+    """Run ``work`` again, after a short random pause, when the database rolled it back for a
+    transient reason (a deadlock victim, a serialisation failure, SQLite busy).
+
+    Only work that had committed nothing when it failed is run again: a use case that had
+    already committed a step (and maybe called a gateway since) is not repeated; the error
+    goes up. Whatever was decided inside the failed attempt is gone with its rollback, so
+    ``work`` must start from the database again, as a use case does.
+    """
+    for attempt in range(attempts):
+        before = commits(session)
+        try:
+            return work()
+        except DBAPIError as exc:
+            if not is_transient(exc) or commits(session) != before or attempt == attempts - 1:
+                raise
+            session.rollback()
+            log.info("%s rolled back (%s); running it again", what, getattr(exc.orig, "sqlstate", exc))
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+    raise AssertionError("unreachable")
 
 
 def is_postgres(session: Session) -> bool:

@@ -58,3 +58,13 @@ class Forbidden(DomainError):
 class InsufficientStock(Conflict):
     code = "insufficient-stock"
     title = "Not enough stock"
+
+
+class Busy(DomainError):
+    """The database kept rolling the request back (deadlocks, lock waits): nothing was changed,
+    and the same request a moment later will go through."""
+
+    status = 503
+    code = "busy"
+    title = "Busy, try again"
+    retry_after = 1

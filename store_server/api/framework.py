@@ -19,13 +19,13 @@ import orjson
 from flask import Blueprint, Response, current_app, g, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from store_server.api.auth import Principal, authenticate, require_role
 from store_server.api.models import IdempotentRequest
-from store_server.db import transaction
-from store_server.errors import Conflict, InvalidInput
+from store_server.db import is_transient, retry_transient, transaction
+from store_server.errors import Busy, Conflict, InvalidInput
 
 api_blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -231,13 +231,25 @@ def operation(
                 return fn(*args, **path), status
 
             key = request.headers.get("Idempotency-Key")
-            if idempotent and key:
-                fingerprint = hashlib.sha256(
-                    f"{request.method} {request.path}\n".encode() + canonical
-                ).hexdigest()
-                return run_idempotent(session, principal, key, fingerprint, call)
-            result, code = call()
-            return _json_response(result, code)
+
+            def answer() -> Response:
+                if idempotent and key:
+                    fingerprint = hashlib.sha256(
+                        f"{request.method} {request.path}\n".encode() + canonical
+                    ).hexdigest()
+                    return run_idempotent(session, principal, key, fingerprint, call)
+                result, code = call()
+                return _json_response(result, code)
+
+            # A deadlock victim (or a SQLite writer that waited too long) changed nothing:
+            # run the whole operation again rather than answer 500.
+            try:
+                return retry_transient(session, answer, what=f"{method} {rule}")
+            except DBAPIError as exc:
+                if is_transient(exc):
+                    raise Busy("the database is busy; nothing was changed, send the request "
+                               "again in a moment") from exc
+                raise
 
         api_blueprint.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
         return fn

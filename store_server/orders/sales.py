@@ -36,7 +36,7 @@ from store_server.catalog.models import Sku
 from store_server.customers.member_qr import MemberQRRejected
 from store_server.customers.models import Customer
 from store_server.customers.service import QRSettings, award_points, verify_member_qr
-from store_server.db import transaction, utcnow
+from store_server.db import is_transient, transaction, utcnow
 from store_server.errors import Conflict, Forbidden
 from store_server.events.service import NewEvent, record_many
 from store_server.inventory.service import CLOCK_SKEW, Movement, apply_movements
@@ -59,8 +59,6 @@ MAX_SALES_PER_BATCH = 500
 CLOCK_TOLERANCE = timedelta(minutes=1)
 # PostgreSQL: a batch that lost the race for a UUID is re-run and then finds it recorded.
 ATTEMPTS = 5
-# Deadlock and serialisation failures: PostgreSQL rolled the loser back; running it again is safe.
-_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 class SaleLineIn(BaseModel):
@@ -231,9 +229,7 @@ def record_batch(session: Session, device: Principal, what: str,
         except DBAPIError as exc:
             # Lost a race for a UUID (or, rarely, a number) to a concurrent batch, or was
             # picked as a deadlock's victim: PostgreSQL rolled us back; running again is safe.
-            retry = isinstance(exc, IntegrityError) or (
-                getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES)
-            if not retry:
+            if not (isinstance(exc, IntegrityError) or is_transient(exc)):
                 raise
             log.info("%s batch from %s lost a race (%s); running it again",
                      what, device.key, type(exc.orig).__name__)
