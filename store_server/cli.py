@@ -49,17 +49,32 @@ def orders() -> None:
 @with_appcontext
 def orders_expire(every: float) -> None:
     """Expire unpaid orders past their time and release their stock."""
-    import time
+    import logging
+    import signal
+    import threading
+
+    from sqlalchemy.exc import DBAPIError
 
     from store_server.orders.service import expire_due
 
-    while True:
-        with _plaza().session_factory() as session:
-            while (count := expire_due(session)):
-                click.echo(f"expired {count} orders")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # finish the batch in hand, then leave
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.is_set():
+        try:
+            with _plaza().session_factory() as session:
+                if count := expire_due(session):
+                    click.echo(f"expired {count} orders")
+        except DBAPIError as exc:
+            # The database restarting, a connection dropped, a deadlock retried too often:
+            # the next pass tries again, so expiry never comes to depend on reads alone.
+            if not every:
+                raise
+            logging.getLogger("plaza.expiry").warning("expiry pass failed (%s); trying again",
+                                                      type(exc.orig).__name__)
         if not every:
             return
-        time.sleep(every)
+        stop.wait(every)
 
 
 @click.group()
@@ -115,8 +130,8 @@ def inventory_verify(as_json: bool) -> None:
         click.echo(json.dumps({"discrepancies": len(problems), "levels": problems}, indent=2))
     else:
         for p in problems:
-            click.echo(f"location {p['location_id']} sku {p['sku_id']}: level {p['level']} "
-                       f"ledger {p['ledger']}")
+            what = p.get("problem") or f"level {p['level']} ledger {p['ledger']}"
+            click.echo(f"location {p['location_id']} sku {p['sku_id']}: {what}")
         click.echo(f"{len(problems)} discrepancies")
     sys.exit(1 if problems else 0)
 

@@ -42,7 +42,7 @@ def load_config(folder: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_SORT_KEYS": False,
         # How long an unpaid online order holds its stock.
-        "ORDER_RESERVATION_MINUTES": int(env.get("PLAZA_ORDER_RESERVATION_MINUTES", "15")),
+        "ORDER_RESERVATION_MINUTES": float(env.get("PLAZA_ORDER_RESERVATION_MINUTES", "15")),
         # Webhook worker: retries back off base × 2^(n−1) s (capped, jittered) up to max attempts.
         "WEBHOOK_MAX_ATTEMPTS": int(env.get("PLAZA_WEBHOOK_MAX_ATTEMPTS", "15")),
         "WEBHOOK_BACKOFF_BASE_S": float(env.get("PLAZA_WEBHOOK_BACKOFF_BASE_S", "30")),

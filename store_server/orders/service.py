@@ -2,10 +2,21 @@
 
 Reservation is all lines or none. The levels of every candidate location are locked in one
 statement ordered by (location, SKU) before anything is checked or written, so concurrent
-orders queue on the same rows in the same order and cannot deadlock (PostgreSQL); on SQLite
-BEGIN IMMEDIATE has already made the transaction the only writer. With the rows locked, ATS
-is checked and the first candidate that has every line gets the reservation; if none has,
-the order is refused with the lines that were short and nothing is written.
+orders queue on the same rows in the same order; on SQLite BEGIN IMMEDIATE has already made
+the transaction the only writer. With the rows locked, ATS is checked and the first candidate
+that has every line gets the reservation; if none has, the order is refused with the lines
+that were short and nothing is written.
+
+Lock order (PostgreSQL), the same in every use case that writes orders or stock: order rows
+(by id) → payment intents → stock levels (by location, SKU) → member rows → the event counter
+(taken at commit, see events.service). A transaction that already holds levels takes nothing
+earlier in that order except without waiting (SKIP LOCKED). What deadlocks anyway, or loses a
+serialisation race, is run again whole by the API layer (db.retry_transient).
+
+Time: a reservation holds until ``expires_at``. Expiry releases it (the worker, in small
+batches; lazily when an order is read, or when a new order finds stock short). A payment that
+arrives after that moment is accepted only if the stock can be held for the order again, and
+the order's history says so; otherwise it is refused, and the payments layer refunds it.
 """
 
 from __future__ import annotations
@@ -29,7 +40,7 @@ from store_server.catalog.models import Product, Sku
 from store_server.catalog.service import price_windows, skus_by_code
 from store_server.customers.models import Customer
 from store_server.customers.service import award_points
-from store_server.db import transaction, utcnow
+from store_server.db import retry_transient, transaction, utcnow
 from store_server.errors import Conflict, Forbidden, InsufficientStock, InvalidInput
 from store_server.events.service import NewEvent, record_many
 from store_server.inventory.models import StockLevel
@@ -135,7 +146,7 @@ def _unit_prices(session: Session, location: Location, sku_ids: dict[str, int]) 
 
 
 def place_order(session: Session, data: OnlineOrderIn, actor: str,
-                reservation_minutes: int) -> dict[str, Any]:
+                reservation_minutes: float) -> dict[str, Any]:
     """Create an online order and reserve its stock at one location, all lines or none."""
     # Reads first, outside the write transaction: on SQLite the write lock is held from
     # BEGIN IMMEDIATE to commit, so everything that does not need it stays out of it.
@@ -164,11 +175,8 @@ def place_order(session: Session, data: OnlineOrderIn, actor: str,
         keys = sorted((loc.id, sku_id) for loc, _ in candidates for sku_id in wanted)
         levels = load_levels(session, keys, lock=True)  # one ordered lock for all candidates
         chosen, short = _first_with_everything(candidates, wanted, levels)
-        if chosen is None:
-            expired = expire_due(session, sku_ids=list(wanted), actor="lazy-expiry")
-            if expired:  # released reservations may make room: look again
-                levels = load_levels(session, keys, lock=True)
-                chosen, short = _first_with_everything(candidates, wanted, levels)
+        if chosen is None and _expire_in_the_way(session, candidates, wanted, levels, utcnow()):
+            chosen, short = _first_with_everything(candidates, wanted, levels)
         if chosen is None:
             codes = {v: k for k, v in ids.items()}
             raise InsufficientStock(
@@ -263,17 +271,25 @@ def _lines(session: Session, order: Order) -> list[tuple[int, int]]:
         .order_by(OrderLine.sku_id))]
 
 
-def _move(session: Session, order: Order, kind: str, actor: str) -> None:
-    """Release or consume the order's reservation: one movement per line."""
-    lines = _lines(session, order)
-    now = utcnow()
-    apply_movements(session, [
+def _movements(order: Order, lines: list[tuple[int, int]], kind: str, actor: str,
+               now: datetime) -> list[Movement]:
+    """Reserve, release or consume the order's stock: one movement per line.
+
+    The key carries the order's version: an order re-reserved after expiry can be released
+    again, while a step repeated in the same state is still refused by the ledger.
+    """
+    reserve = kind == "reserve"
+    return [
         Movement(order.location_id, sku_id, kind, -qty if kind == "fulfil" else qty, now,
                  document=f"order:{order.number}", reason=f"online order {kind}", actor=actor,
-                 delta_reserved=-qty, affects_on_hand=(kind == "fulfil"),
-                 idempotency_key=f"order:{order.number}:{kind}:{sku_id}")
+                 delta_reserved=qty if reserve else -qty, affects_on_hand=(kind == "fulfil"),
+                 idempotency_key=f"order:{order.number}:{kind}:{sku_id}:v{order.version}")
         for sku_id, qty in lines
-    ])
+    ]
+
+
+def _move(session: Session, order: Order, kind: str, actor: str, events: list[NewEvent]) -> None:
+    apply_movements(session, _movements(order, _lines(session, order), kind, actor, utcnow()), events)
 
 
 def _set_status(session: Session, order: Order, status: str, actor: str, note: str = "") -> None:
@@ -298,11 +314,19 @@ def transition(session: Session, number: str, action: str, data: TransitionIn,
             if who.role not in ("admin", "manager", "cashier") and action in STAFF_ACTIONS:
                 raise Forbidden("store staff move orders through picking and handover")
             who.require_location(order.location_id)
-        if order.status == "expired":
-            raise Conflict("this order expired and its stock was released; place a new order",
-                           order_status=order.status)
         if order.fulfilment not in fulfilments:
             raise Conflict(f"'{action}' does not apply to a {order.fulfilment} order")
+        now = utcnow()
+        events: list[NewEvent] = []
+        note = data.note
+        if action == "pay" and _past_its_time(order, now):
+            # Checked here, under the order's lock: a payment after the reservation's time
+            # holds only if the stock can be held for it again.
+            said = _hold_again(session, order, who.key, now, events)
+            note = f"{note}; {said}" if note else said
+        elif order.status == "expired":
+            raise Conflict("this order expired and its stock was released; place a new order",
+                           order_status=order.status)
         if order.status not in sources:
             raise Conflict(f"a {order.status} order cannot {action.replace('_', ' ')}",
                            order_status=order.status, allowed_from=sorted(sources))
@@ -312,53 +336,147 @@ def transition(session: Session, number: str, action: str, data: TransitionIn,
                     f"the payment of {data.amount} does not match the order total {order.total}",
                     total=order.total)
             order.payment_reference = data.payment_reference
-            order.paid_at = utcnow()
+            order.paid_at = now
         if action == "complete" and order.fulfilment == "pickup" and (
                 not data.pickup_token or not secrets.compare_digest(data.pickup_token,
                                                                     order.pickup_token or "")):
             raise Forbidden("scan the shopper's order QR to hand the order over")
         if action == "cancel":
-            _move(session, order, "release", who.key)
+            _move(session, order, "release", who.key, events)
         elif (order.fulfilment, action) in FULFIL_ON:
-            _move(session, order, "fulfil", who.key)
-        _set_status(session, order, target, who.key, data.note)
+            _move(session, order, "fulfil", who.key, events)
+        _set_status(session, order, target, who.key, note)
         session.flush()
         if target == "completed" and order.customer_id:
             award_points(session, [order.id])
         doc = order_document(session, order)
-        record_many(session, [NewEvent(f"order.{target}", "order", order.number, doc)])
+        record_many(session, [*events, NewEvent(f"order.{target}", "order", order.number, doc)])
         return doc
 
 
-def expire_due(session: Session, *, now: datetime | None = None, sku_ids: list[int] | None = None,
-               limit: int = 200, actor: str = "expiry-worker") -> int:
+def _past_its_time(order: Order, now: datetime) -> bool:
+    return order.status == "expired" or (
+        order.status == "reserved" and order.expires_at is not None and order.expires_at <= now)
+
+
+def _hold_again(session: Session, order: Order, actor: str, now: datetime,
+                events: list[NewEvent]) -> str:
+    """A late payment: hold the order's stock again, or refuse with what is short.
+
+    Still ``reserved`` (no expiry has run yet), the stock never left the order: nothing moves.
+    Already ``expired``: reserve again what is available now, all lines or none. Returns what
+    the order's history says about it.
+    """
+    if order.status == "reserved":
+        return "paid after its reservation time; its stock was still held for it"
+    lines = _lines(session, order)
+    levels = load_levels(session, sorted((order.location_id, sku_id) for sku_id, _ in lines), lock=True)
+    short = [{"sku_id": sku_id, "requested": qty, "available": available}
+             for sku_id, qty in lines
+             if (available := _available(levels.get((order.location_id, sku_id)))) < qty]
+    if short:
+        raise Conflict("this order expired and its stock is no longer available; the payment "
+                       "cannot be taken: place a new order", order_status="expired", lines=short)
+    apply_movements(session, _movements(order, lines, "reserve", actor, now), events, locked=levels)
+    _set_status(session, order, "reserved", actor, "stock held again for a late payment")
+    return "paid after its reservation expired; the stock was held for it again"
+
+
+def _available(level: StockLevel | None) -> int:
+    return available_to_sell(level.on_hand, level.reserved, level.safety_stock) if level else 0
+
+
+def _overdue(now: datetime) -> Any:
+    return select(Order).where(Order.status == "reserved", Order.expires_at < now)
+
+
+def _release_expired(session: Session, orders: list[Order], actor: str, now: datetime,
+                     lines: dict[int, list[tuple[int, int]]],
+                     locked: dict[tuple[int, int], StockLevel] | None = None) -> None:
+    """Expire locked, overdue orders: their reservations back, status ``expired``, events."""
+    events: list[NewEvent] = []
+    apply_movements(session, [m for o in orders for m in _movements(o, lines[o.id], "release", actor, now)],
+                    events, locked=locked)
+    for order in orders:
+        _set_status(session, order, "expired", actor, "not paid in time")
+    session.flush()
+    events += [NewEvent("order.expired", "order", o.number, order_document(session, o)) for o in orders]
+    record_many(session, events)
+
+
+def _lines_of(session: Session, order_ids: list[int]) -> dict[int, list[tuple[int, int]]]:
+    lines: dict[int, list[tuple[int, int]]] = {i: [] for i in order_ids}
+    for order_id, sku_id, qty in session.execute(
+            select(OrderLine.order_id, OrderLine.sku_id, OrderLine.quantity)
+            .where(OrderLine.order_id.in_(order_ids)).order_by(OrderLine.order_id, OrderLine.sku_id)):
+        lines[order_id].append((sku_id, qty))
+    return lines
+
+
+def _expire_in_the_way(session: Session, candidates: list[tuple[Location, float | None]],
+                       wanted: dict[int, int], levels: dict[tuple[int, int], StockLevel],
+                       now: datetime) -> int:
+    """A new order found stock short: release overdue reservations on its levels, here.
+
+    The caller holds the candidate levels, so nothing is waited for (lock order): orders and
+    any further levels another transaction holds are skipped, and the expiry workers get them.
+    ``levels`` is updated in place; returns how many orders expired.
+    """
+    stmt = (_overdue(now)
+            .where(Order.location_id.in_([loc.id for loc, _ in candidates]),
+                   Order.id.in_(select(OrderLine.order_id).where(OrderLine.sku_id.in_(list(wanted)))))
+            .order_by(Order.id).limit(EXPIRY_BATCH)
+            .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+    orders = list(session.execute(stmt).scalars())
+    if not orders:
+        return 0
+    lines = _lines_of(session, [o.id for o in orders])
+    extra = sorted({(o.location_id, sku_id) for o in orders for sku_id, _ in lines[o.id]} - levels.keys())
+    if extra:
+        levels.update(load_levels(session, extra, lock=True, skip_locked=True))
+    ready = [o for o in orders if all((o.location_id, sku_id) in levels for sku_id, _ in lines[o.id])]
+    if ready:
+        _release_expired(session, ready, "lazy-expiry", now, lines, locked=levels)
+    return len(ready)
+
+
+# Orders expired per transaction: short transactions keep the locks they take brief.
+EXPIRY_BATCH = 50
+
+
+def expire_due(session: Session, *, now: datetime | None = None, order_ids: list[int] | None = None,
+               limit: int | None = None, actor: str = "expiry-worker") -> int:
     """Expire reserved orders past their time and release their stock; returns how many.
 
-    Called by the worker, and lazily wherever an expired reservation would stand in the way
-    (a new order short of stock, an order being read or paid), so nothing depends on the
-    worker alone.
+    Batches of ``EXPIRY_BATCH``, each its own transaction taking locks in the usual order:
+    the orders first, skipping those another transaction holds (being paid or cancelled
+    right now: that transaction decides, and the next pass looks again), then their levels.
+    An order is expired only if, under its lock, it is still reserved and overdue, so a
+    payment that committed first always wins. ``order_ids`` limits the pass to those orders
+    (a lazy expiry on read); ``limit`` caps the total.
     """
-    now = now or utcnow()
+    total = 0
+    while limit is None or total < limit:
+        batch = EXPIRY_BATCH if limit is None else min(EXPIRY_BATCH, limit - total)
+        done = retry_transient(session, lambda batch=batch: _expire_batch(  # type: ignore[misc]
+            session, now or utcnow(), order_ids, batch, actor), what="order expiry")
+        total += done
+        if done < batch:
+            return total
+    return total
+
+
+def _expire_batch(session: Session, now: datetime, order_ids: list[int] | None, batch: int,
+                  actor: str) -> int:
     with transaction(session):
-        stmt = (select(Order).where(Order.status == "reserved", Order.expires_at < now)
-                .order_by(Order.id).limit(limit))
-        if sku_ids is not None:
-            stmt = stmt.where(Order.id.in_(
-                select(OrderLine.order_id).where(OrderLine.sku_id.in_(sku_ids))))
-        orders = list(session.execute(stmt).scalars())
+        stmt = _overdue(now).order_by(Order.id).limit(batch)
+        if order_ids is not None:
+            stmt = stmt.where(Order.id.in_(order_ids))
+        orders = list(session.execute(
+            stmt.with_for_update(skip_locked=True).execution_options(populate_existing=True)).scalars())
         if not orders:
             return 0
-        # Lock every level these orders touch first (see apply_movements on lock order).
-        keys = sorted({(o.location_id, sku_id) for o in orders for sku_id, _ in _lines(session, o)})
-        load_levels(session, keys, lock=True)
-        events = []
-        for order in orders:
-            _move(session, order, "release", actor)
-            _set_status(session, order, "expired", actor, "not paid in time")
-            session.flush()
-            events.append(NewEvent("order.expired", "order", order.number,
-                                   order_document(session, order)))
-        record_many(session, events)
+        _release_expired(session, orders, actor, now, _lines_of(session, [o.id for o in orders]))
         return len(orders)
 
 
@@ -388,8 +506,8 @@ def read_order(session: Session, number: str, who: Principal) -> dict[str, Any]:
     order = get_order(session, number)
     who.require_location(order.location_id)
     if order.status == "reserved" and order.expires_at and order.expires_at < utcnow():
-        expire_due(session, sku_ids=[sku_id for sku_id, _ in _lines(session, order)],
-                   actor="lazy-expiry")
+        session.rollback()  # end the read: the expiry is a write transaction of its own
+        expire_due(session, order_ids=[order.id], actor="lazy-expiry")
         order = get_order(session, number)
     return order_document(session, order)
 

@@ -8,9 +8,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from store_server.api.auth import Principal
 from store_server.db import transaction, utcnow
 from store_server.inventory.service import verify
 from store_server.orders.models import Order
+from store_server.orders.service import TransitionIn, expire_due, transition
 from tests.server.factories import Chain
 
 # Near Hema Jinqiao (about 1 km away) and in Madrid (outside every delivery radius).
@@ -149,8 +151,64 @@ def test_an_unpaid_order_expires_by_the_worker_and_releases_its_stock(chain: Cha
     result = chain.app.test_cli_runner().invoke(args=["orders", "expire"])
     assert "expired 1 orders" in result.output
     assert _stock(chain, "MAD-XANADU", "EARBUDS")["reserved"] == 0
+    # Meanwhile another shopper takes 16 of the 20: the late payment finds 4, not 5.
+    assert _order(chain, fulfilment="pickup", store="MAD-XANADU",
+                  lines=[{"sku": "EARBUDS", "quantity": 16}]).status_code == 201
     r = chain.api("admin").post(f"/orders/{number}/pay", json={"amount": 24995})
-    assert r.status_code == 409 and "expired" in r.json["detail"]
+    assert r.status_code == 409 and "no longer available" in r.json["detail"]
+    assert chain.api("admin").get(f"/orders/{number}").json["status"] == "expired"
+    assert _stock(chain, "MAD-XANADU", "EARBUDS")["reserved"] == 16
+    assert verify(chain.session) == []
+
+
+def test_a_payment_after_expiry_holds_the_stock_again_when_it_is_still_there(chain: Chain) -> None:
+    number = _order(chain, fulfilment="pickup", store="MAD-XANADU",
+                    lines=[{"sku": "EARBUDS", "quantity": 5}]).json["number"]
+    _age(chain, number)
+    chain.app.test_cli_runner().invoke(args=["orders", "expire"])
+    r = chain.api("admin").post(f"/orders/{number}/pay", json={"amount": 24995})
+    assert r.status_code == 200 and r.json["status"] == "paid"
+    assert _stock(chain, "MAD-XANADU", "EARBUDS")["reserved"] == 5
+    history = [(t["from"], t["to"], t["note"]) for t in r.json["history"]]
+    assert ("expired", "reserved", "stock held again for a late payment") in history
+    assert "held for it again" in history[-1][2]
+    # Cancelled afterwards, it releases the stock it holds now, once.
+    assert chain.api("admin").post(f"/orders/{number}/cancel", json={}).status_code == 200
+    assert _stock(chain, "MAD-XANADU", "EARBUDS")["reserved"] == 0
+    assert verify(chain.session) == []
+
+
+def test_a_payment_after_the_deadline_before_any_expiry_ran_keeps_the_held_stock(chain: Chain) -> None:
+    number = _order(chain, fulfilment="pickup", store="MAD-XANADU",
+                    lines=[{"sku": "EARBUDS", "quantity": 5}]).json["number"]
+    _age(chain, number)
+    r = chain.api("admin").post(f"/orders/{number}/pay", json={"amount": 24995})
+    assert r.status_code == 200 and r.json["status"] == "paid"
+    assert "still held" in r.json["history"][-1]["note"]
+    assert _stock(chain, "MAD-XANADU", "EARBUDS")["reserved"] == 5
+    assert verify(chain.session) == []
+
+
+def test_a_payment_committing_while_the_expiry_pass_runs_is_never_expired(chain: Chain) -> None:
+    """The payment holds the order's lock when the expiry pass starts: on PostgreSQL the pass
+    skips it, on SQLite it waits for the payment's commit; either way the order stays paid."""
+    number = _order(chain, fulfilment="pickup", store="MAD-XANADU",
+                    lines=[{"sku": "EARBUDS", "quantity": 5}]).json["number"]
+    _age(chain, number)
+    factory = chain.app.extensions["plaza"].session_factory
+    admin = Principal("user", 1, "admin", None, "admin")
+    expired: list[int] = []
+    with factory() as paying, factory() as expiring:
+        with transaction(paying):
+            transition(paying, number, "pay", TransitionIn(amount=24995), admin)
+            worker = threading.Thread(target=lambda: expired.append(expire_due(expiring)))
+            worker.start()
+            worker.join(timeout=1.0)  # PostgreSQL: done already; SQLite: waiting for our commit
+        worker.join(timeout=30)
+    assert expired == [0]
+    assert chain.api("admin").get(f"/orders/{number}").json["status"] == "paid"
+    assert _stock(chain, "MAD-XANADU", "EARBUDS")["reserved"] == 5
+    assert verify(chain.session) == []
 
 
 def test_expiry_is_enforced_without_the_worker(chain: Chain) -> None:
