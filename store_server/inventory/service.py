@@ -42,6 +42,10 @@ from store_server.validation import Quantity
 
 # A till's clock may run a little fast; anything further in the future is a mistake.
 CLOCK_SKEW = timedelta(minutes=5)
+# Receipts, adjustments and counts are dated at most when we receive them: a count dated ahead
+# would absorb real movements made before that time (recording them with no stock change).
+# A device clock a little fast is taken as "now"; further ahead is refused.
+FUTURE_TOLERANCE = timedelta(minutes=1)
 
 
 @dataclass(slots=True)
@@ -87,8 +91,13 @@ def _lock_levels(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[in
 
 
 def load_levels(
-    session: Session, keys: list[tuple[int, int]], lock: bool
+    session: Session, keys: list[tuple[int, int]], lock: bool, *, skip_locked: bool = False
 ) -> dict[tuple[int, int], StockLevel]:
+    """The levels of ``keys`` that exist; with ``lock``, row-locked in (location, SKU) order.
+
+    ``skip_locked`` leaves out rows another transaction holds instead of waiting for them: for
+    a caller that already holds locks and must not wait for more (see orders.place_order).
+    """
     locations = sorted({k[0] for k in keys})
     skus = sorted({k[1] for k in keys})
     stmt = (
@@ -98,7 +107,7 @@ def load_levels(
     )
     if lock:
         # Refresh rows already in the session: values read before the lock may be stale.
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        stmt = stmt.with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True)
     wanted = set(keys)
     levels = {
         (lvl.location_id, lvl.sku_id): lvl
@@ -227,15 +236,18 @@ def level_document(level: StockLevel, location_code: str, sku_code: str) -> dict
     }
 
 
-def _occurred(value: datetime | None) -> datetime:
+def _occurred(value: datetime | None, field: str = "occurred_at") -> datetime:
+    """When a movement happened: never after the moment we receive it."""
     now = utcnow()
     if value is None:
         return now
     if value.tzinfo is None:
-        raise InvalidInput("occurred_at needs a time zone offset")
-    if value > now + CLOCK_SKEW:
-        raise InvalidInput("occurred_at is in the future; check the device's clock")
-    return value
+        raise InvalidInput(f"{field} needs a time zone offset")
+    if value > now + FUTURE_TOLERANCE:
+        raise InvalidInput(f"{field} is in the future ({value.isoformat()}, it is now "
+                           f"{now.isoformat()}); check the device's clock, or leave it out for now",
+                           field=field)
+    return min(value, now)
 
 
 def _number(prefix: str) -> str:
@@ -461,7 +473,7 @@ def record_count(session: Session, data: CountIn, actor: str,
         if authorise:
             authorise(location.id)
         _single_lines(data.lines)
-        counted_at = _occurred(data.counted_at)
+        counted_at = _occurred(data.counted_at, "counted_at")
         ids = skus_by_code(session, [line.sku for line in data.lines])
         levels = _lock_levels(session, [(location.id, ids[line.sku]) for line in data.lines])
         later = [line.sku for line in data.lines
@@ -569,4 +581,14 @@ def verify(session: Session) -> list[dict[str, Any]]:
     for key, (on_hand, reserved) in ledger.items():
         problems.append({"location_id": key[0], "sku_id": key[1], "level": None,
                          "ledger": {"on_hand": on_hand, "reserved": reserved}})
+    # A count dated after it reached us absorbed movements that really came after it (they
+    # were recorded with no stock change): the level adds up, yet the shelf may hold less.
+    for m in session.execute(select(StockMovement).where(
+            StockMovement.kind == "count", StockMovement.occurred_at > StockMovement.recorded_at)).scalars():
+        if m.occurred_at - m.recorded_at <= FUTURE_TOLERANCE:
+            continue
+        problems.append({"location_id": m.location_id, "sku_id": m.sku_id,
+                         "problem": "count dated after it was recorded; count this shelf again",
+                         "document": m.document, "occurred_at": m.occurred_at.isoformat(),
+                         "recorded_at": m.recorded_at.isoformat()})
     return problems

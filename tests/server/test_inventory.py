@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
 
 from store_server.catalog.service import skus_by_code
 from store_server.db import transaction
+from store_server.inventory.models import StockMovement
 from store_server.inventory.service import Movement, apply_movements, verify
 from store_server.locations.service import get_location
 from tests.server.factories import Chain
@@ -183,3 +187,39 @@ def test_verify_finds_a_level_edited_behind_the_ledgers_back(chain: Chain) -> No
     assert len(problems) == 1 and problems[0]["ledger"]["on_hand"] == 20
     result = chain.app.test_cli_runner().invoke(args=["inventory", "verify"])
     assert result.exit_code == 1
+
+
+def test_a_count_dated_ahead_of_the_server_is_refused_and_stores_nothing(chain: Chain) -> None:
+    """A count dated minutes ahead would absorb the sales and shipments of those minutes."""
+    api = chain.api("manager.madrid")
+    ahead = datetime.now(UTC) + timedelta(minutes=5)
+    r = api.post("/inventory/counts", json={"location": "MAD-XANADU", "counted_at": ahead.isoformat(),
+                                            "lines": [{"sku": "EARBUDS", "counted": 3}]})
+    assert r.status_code == 422 and "in the future" in r.json["detail"]
+    assert chain.api("admin").get("/locations/MAD-XANADU/stock/EARBUDS").json["on_hand"] == 20
+    # A tablet a few seconds fast is taken as now: the sale a minute later still counts.
+    r = api.post("/inventory/counts", json={
+        "location": "MAD-XANADU", "counted_at": (datetime.now(UTC) + timedelta(seconds=20)).isoformat(),
+        "lines": [{"sku": "EARBUDS", "counted": 18}]})
+    assert r.status_code == 201
+    assert datetime.fromisoformat(r.json["counted_at"]) <= datetime.now(UTC)
+    sold = chain.api("till.madrid").post("/sync/sales", json={"sales": [{
+        "uuid": str(uuid.uuid4()), "occurred_at": datetime.now(UTC).isoformat(),
+        "lines": [{"sku": "EARBUDS", "quantity": 1, "unit_price": 4999}],
+        "tenders": [{"kind": "card", "amount": 4999}], "total": 4999}]})
+    assert sold.json["accepted"] == 1
+    assert chain.api("admin").get("/locations/MAD-XANADU/stock/EARBUDS").json["on_hand"] == 17
+    assert verify(chain.session) == []
+
+
+def test_verify_reports_a_count_that_was_dated_after_it_was_recorded(chain: Chain) -> None:
+    """Counts stored before the rule above: the level adds up, but the count hid later movements."""
+    chain.api("manager.madrid").post("/inventory/counts", json={
+        "location": "MAD-XANADU", "lines": [{"sku": "EARBUDS", "counted": 20}]})
+    with transaction(chain.session):
+        chain.session.execute(update(StockMovement).where(StockMovement.kind == "count").values(
+            occurred_at=datetime.now(UTC) + timedelta(minutes=10)))
+    problems = verify(chain.session)
+    assert len(problems) == 1 and "dated after it was recorded" in problems[0]["problem"]
+    result = chain.app.test_cli_runner().invoke(args=["inventory", "verify"])
+    assert result.exit_code == 1 and "dated after it was recorded" in result.output
