@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,26 +25,40 @@ def chain(app: Flask, session: Session) -> Chain:
 @pytest.fixture
 def live_server(app: Flask, tmp_path: Path) -> Iterator[str]:
     """The store server in its own gunicorn process on the test's database; yields its URL."""
+    with running_server(app.config["DATABASE_URL"], tmp_path / "live") as base:
+        yield base
+
+
+@contextmanager
+def running_server(database_url: str, instance: Path, *, threads: int = 1,
+                   env: dict[str, str] | None = None) -> Iterator[str]:
+    """gunicorn with two workers (and ``threads`` each) until the block ends."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"],
-           "PLAZA_INSTANCE": str(tmp_path / "live"), "PLAZA_SECRET_KEY": "live-test"}
+    env = {**os.environ, "DATABASE_URL": database_url, "PLAZA_INSTANCE": str(instance),
+           "PLAZA_SECRET_KEY": "live-test", **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "store_server:create_app()"], env=env)
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", str(threads),
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "store_server:create_app()"],
+        env=env)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the live server did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
         try:
-            if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             process.kill()
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.1)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+            process.wait()
