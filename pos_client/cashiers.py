@@ -100,6 +100,10 @@ class CashierBook:
             except Refused as exc:
                 if exc.status in (401, 403, 422):
                     raise self._failed(username) from exc
+                if exc.status == 429:  # the server's lockout, shared by every till of the chain
+                    wait = int(exc.problem.get("retry_after_s") or 60)
+                    raise SignInError(f"too many wrong PINs; try again in {wait} s", "locked", 429,
+                                      retry_in=wait) from exc
                 raise
             except Unreachable:
                 log.info("sign-in: the server does not answer; checking the PIN on the till")

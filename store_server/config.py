@@ -43,6 +43,14 @@ def load_config(folder: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "JSON_SORT_KEYS": False,
         # How long an unpaid online order holds its stock.
         "ORDER_RESERVATION_MINUTES": float(env.get("PLAZA_ORDER_RESERVATION_MINUTES", "15")),
+        # Sign-in throttling: wrong passwords/PINs per account and per address (or till) in a
+        # window; past the limit, the account or address is locked out for a while.
+        "SIGNIN_ACCOUNT_LIMIT": int(env.get("PLAZA_SIGNIN_ACCOUNT_LIMIT", "5")),
+        "SIGNIN_SOURCE_LIMIT": int(env.get("PLAZA_SIGNIN_SOURCE_LIMIT", "30")),
+        "SIGNIN_WINDOW_S": float(env.get("PLAZA_SIGNIN_WINDOW_S", "900")),
+        "SIGNIN_LOCKOUT_S": float(env.get("PLAZA_SIGNIN_LOCKOUT_S", "300")),
+        # Back-office sessions end after this long without a request, and after 12 h at most.
+        "BACKOFFICE_IDLE_MINUTES": float(env.get("PLAZA_BACKOFFICE_IDLE_MINUTES", "60")),
         # Webhook worker: retries back off base × 2^(n−1) s (capped, jittered) up to max attempts.
         "WEBHOOK_MAX_ATTEMPTS": int(env.get("PLAZA_WEBHOOK_MAX_ATTEMPTS", "15")),
         "WEBHOOK_BACKOFF_BASE_S": float(env.get("PLAZA_WEBHOOK_BACKOFF_BASE_S", "30")),

@@ -1,6 +1,6 @@
 """Every table of the store server, imported in one place for Alembic and tests."""
 
-from store_server.accounts.models import ApiToken, User
+from store_server.accounts.models import ApiToken, AuditEntry, SignInThrottle, User
 from store_server.api.models import IdempotentRequest
 from store_server.catalog.models import Gtin, Price, PriceList, Product, ProductTranslation, Sku
 from store_server.customers.models import Customer, PointsEntry
@@ -32,12 +32,12 @@ from store_server.webhooks.models import WebhookAttempt, WebhookDelivery, Webhoo
 metadata = Base.metadata
 
 __all__ = [
-    "ApiToken", "BoughtTogether", "CashSession", "Customer", "Device", "Event", "EventCounter",
+    "ApiToken", "AuditEntry", "BoughtTogether", "CashSession", "Customer", "Device", "Event", "EventCounter",
     "ForYou", "GatewayCall", "GiveawayCounter", "GiveawayGrant", "Gtin", "IdempotentRequest",
     "Location", "Order", "OrderDiscount", "OrderLine", "OrderTax", "OrderTender", "OrderTransition",
     "PaymentAttempt", "PaymentIntent", "PaymentRefund", "PointsEntry", "PopularSku", "Price",
     "PriceList", "Product", "ProductTranslation", "Promotion", "RecommendationRun", "SaleReturn",
-    "SaleReturnLine", "SaleReturnRefund", "Sku", "StockCount", "StockLevel", "StockMovement",
-    "Transfer", "TransferLine", "User", "WebhookAttempt", "WebhookDelivery", "WebhookSubscription",
-    "metadata",
+    "SaleReturnLine", "SaleReturnRefund", "SignInThrottle", "Sku", "StockCount", "StockLevel",
+    "StockMovement", "Transfer", "TransferLine", "User", "WebhookAttempt", "WebhookDelivery",
+    "WebhookSubscription", "metadata",
 ]

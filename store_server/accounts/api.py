@@ -10,8 +10,9 @@ from sqlalchemy import select
 from store_server.accounts import service
 from store_server.accounts.models import User
 from store_server.accounts.service import UserIn
+from store_server.accounts.throttle import ThrottleRules
 from store_server.api import Ctx, operation
-from store_server.api.auth import ANYONE_SIGNED_IN, MANAGERS, TERMINALS
+from store_server.api.auth import ANYONE_SIGNED_IN, MANAGERS, STAFF
 
 
 class SignIn(BaseModel):
@@ -22,8 +23,35 @@ class SignIn(BaseModel):
 @operation("POST", "/auth/tokens", summary="Sign in: exchange a password for a bearer token",
            tag="auth", roles=None, body=SignIn, status=201)
 def sign_in(ctx: Ctx, body: SignIn) -> dict[str, Any]:
-    user = service.check_password(ctx.session, body.username, body.password)
+    """Five wrong passwords for an account (or thirty from one address) within 15 minutes
+    lock it for 5 minutes: 429 with Retry-After, whatever the password."""
+    user = service.sign_in_with_password(ctx.session, body.username, body.password,
+                                         ThrottleRules.from_config(ctx.config), ctx.address)
     return service.issue_user_token(ctx.session, user, label="api sign-in")
+
+
+class TokensQuery(BaseModel):
+    user: str | None = Field(None, max_length=80, description="admins: whose sign-ins to list")
+
+
+@operation("GET", "/auth/tokens", summary="Your sign-ins (tokens) still in force", tag="auth",
+           roles=STAFF, query=TokensQuery)
+def list_tokens(ctx: Ctx) -> list[dict[str, Any]]:
+    return service.list_tokens(ctx.session, ctx.who, ctx.query.user, ctx.presented_token)
+
+
+@operation("POST", "/auth/tokens/<int:token_id>/revoke", summary="End a sign-in (yours; an admin: anyone's)",
+           tag="auth", roles=STAFF)
+def revoke_token(ctx: Ctx, token_id: int) -> dict[str, Any]:
+    return service.revoke_token(ctx.session, ctx.who, token_id, ctx.address)
+
+
+@operation("POST", "/auth/sign-out", summary="End the sign-in of the token presented", tag="auth",
+           roles=STAFF, status=200)
+def sign_out(ctx: Ctx) -> dict[str, Any]:
+    assert ctx.presented_token is not None
+    service.revoke_presented_token(ctx.session, ctx.presented_token)
+    return {"signed_out": True}
 
 
 class PinIn(BaseModel):
@@ -32,17 +60,21 @@ class PinIn(BaseModel):
 
 
 @operation("POST", "/auth/pin", summary="A cashier signs in at a till of their store with a PIN",
-           tag="auth", roles=TERMINALS, body=PinIn)
+           tag="auth", roles=frozenset({"till"}), body=PinIn)
 def pin_sign_in(ctx: Ctx, body: PinIn) -> dict[str, Any]:
+    """Five wrong PINs for a cashier (or thirty at one till) within 15 minutes lock them out
+    for 5 minutes: 429 with Retry-After."""
     assert ctx.who.store_id is not None
-    user = service.check_pin(ctx.session, body.username, body.pin, ctx.who.store_id)
+    user = service.sign_in_with_pin(ctx.session, body.username, body.pin, ctx.who.store_id, ctx.who.id,
+                                    ThrottleRules.from_config(ctx.config), ctx.address)
     return {"username": user.username, "display_name": user.display_name, "role": user.role}
 
 
 @operation("GET", "/sync/cashiers", summary="This store's cashiers with PIN hashes, for offline sign-in",
-           tag="sync", roles=TERMINALS)
+           tag="sync", roles=frozenset({"till"}))
 def store_cashiers(ctx: Ctx) -> list[dict[str, Any]]:
-    """Refetch when the feed carries `cashiers.changed`. The hashes are Argon2id."""
+    """Tills only (a kiosk has no cashiers). Refetch when the feed carries `cashiers.changed`.
+    The hashes are Argon2id."""
     assert ctx.who.store_id is not None
     return service.store_cashiers(ctx.session, ctx.who.store_id)
 

@@ -9,13 +9,15 @@ from typing import Any, Literal
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, Field, field_validator, model_validator
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from store_server.accounts import throttle
 from store_server.accounts.models import ApiToken, User
-from store_server.api.auth import Principal, new_token
+from store_server.accounts.throttle import Attempt, ThrottleRules
+from store_server.api.auth import Principal, hash_token, new_token
 from store_server.db import transaction, utcnow
-from store_server.errors import AlreadyExists, Forbidden, Unauthorized
+from store_server.errors import AlreadyExists, Forbidden, NotFound, Unauthorized
 from store_server.events.service import record
 from store_server.locations.models import Location
 from store_server.locations.service import get_location
@@ -113,6 +115,32 @@ def check_password(session: Session, username: str, password: str) -> User:
     return user
 
 
+def sign_in_with_password(session: Session, username: str, password: str, rules: ThrottleRules,
+                          address: str) -> User:
+    """The API's and the back office's sign-in: the password, throttled per account and address."""
+    attempt = Attempt(f"account:{username.lower()}", f"address:{address}", address)
+    return _throttled(session, attempt, rules, lambda: check_password(session, username, password))
+
+
+def sign_in_with_pin(session: Session, username: str, pin: str, store_id: int, device_id: int,
+                     rules: ThrottleRules, address: str) -> User:
+    """A cashier at a till: the PIN, throttled per cashier and per till."""
+    attempt = Attempt(f"pin:{store_id}:{username.lower()}", f"till:{device_id}", address)
+    return _throttled(session, attempt, rules, lambda: check_pin(session, username, pin, store_id))
+
+
+def _throttled(session: Session, attempt: Attempt, rules: ThrottleRules, check: Any) -> User:
+    throttle.guard(session, attempt, rules)
+    try:
+        user = check()
+    except Unauthorized:
+        session.rollback()
+        throttle.failed(session, attempt, rules)
+        raise
+    throttle.succeeded(session, attempt)
+    return user
+
+
 def check_pin(session: Session, username: str, pin: str, store_id: int) -> User:
     """A cashier's PIN at a till of their own store."""
     user = session.execute(
@@ -135,12 +163,61 @@ def store_cashiers(session: Session, store_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def issue_user_token(session: Session, user: User, label: str = "") -> dict[str, Any]:
+def issue_user_token(session: Session, user: User, label: str = "",
+                     lifetime: timedelta = USER_TOKEN_LIFETIME) -> dict[str, Any]:
     with transaction(session):
         token, token_hash = new_token()
-        expires = utcnow() + USER_TOKEN_LIFETIME
+        expires = utcnow() + lifetime
         session.add(ApiToken(token_hash=token_hash, user_id=user.id, label=label,
                              expires_at=expires))
         session.get(User, user.id).last_login_at = utcnow()  # type: ignore[union-attr]
         return {"token": token, "expires_at": expires.isoformat(), "role": user.role,
                 "user": user.username}
+
+
+def token_document(token: ApiToken, current_hash: str | None = None) -> dict[str, Any]:
+    return {"id": token.id, "label": token.label, "created_at": token.created_at.isoformat(),
+            "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+            "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+            "current": token.token_hash == current_hash}
+
+
+def list_tokens(session: Session, who: Principal, username: str | None = None,
+                current: str | None = None) -> list[dict[str, Any]]:
+    """A user's sign-ins still in force (their own; an admin may ask for anyone's)."""
+    user_id = who.id
+    if username is not None and username != who.name:
+        if who.role != "admin":
+            raise Forbidden("only an admin sees other people's sign-ins")
+        found = session.execute(select(User.id).where(User.username == username)).scalar_one_or_none()
+        if found is None:
+            raise NotFound(f"no user {username}")
+        user_id = found
+    now = utcnow()
+    tokens = session.execute(select(ApiToken).where(
+        ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None),
+        (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now)).order_by(ApiToken.id)).scalars()
+    current_hash = hash_token(current) if current else None
+    return [token_document(t, current_hash) for t in tokens]
+
+
+def revoke_token(session: Session, who: Principal, token_id: int, address: str = "") -> dict[str, Any]:
+    """End a sign-in: your own, or anyone's for an admin. Answers 404 for a token that is
+    not yours, so ids cannot be probed."""
+    with transaction(session):
+        token = session.get(ApiToken, token_id, with_for_update=True)
+        if token is None or token.user_id is None or (token.user_id != who.id and who.role != "admin"):
+            raise NotFound(f"no sign-in {token_id} of yours")
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+            owner = session.get(User, token.user_id)
+            throttle.audit(session, "token.revoked", f"user:{owner.username if owner else token.user_id}",
+                           actor=who.key, address=address, detail=f"token {token.id} ({token.label})")
+        return token_document(token)
+
+
+def revoke_presented_token(session: Session, token: str) -> None:
+    """Sign out: the token (or back-office session) presented is ended at once."""
+    with transaction(session):
+        session.execute(update(ApiToken).where(ApiToken.token_hash == hash_token(token),
+                                               ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))

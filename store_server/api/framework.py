@@ -69,6 +69,16 @@ class Ctx:
     def config(self) -> Any:
         return current_app.config
 
+    @property
+    def address(self) -> str:
+        """The client's address (behind a proxy, as ProxyFix trusted it)."""
+        return request.remote_addr or ""
+
+    @property
+    def presented_token(self) -> str | None:
+        header = request.headers.get("Authorization", "")
+        return header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
+
 
 def db_session() -> Session:
     """The request's session, opened on first use and closed at teardown."""

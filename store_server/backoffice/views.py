@@ -9,7 +9,7 @@ from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Integer, func, select
@@ -17,11 +17,13 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from retail.money import Money
-from store_server.accounts.models import User
-from store_server.accounts.service import check_password
-from store_server.api.auth import Principal
+from store_server.accounts.models import ApiToken, User
+from store_server.accounts.service import issue_user_token, revoke_presented_token, sign_in_with_password
+from store_server.accounts.throttle import ThrottleRules, TooManyAttempts
+from store_server.api.auth import Principal, hash_token
 from store_server.api.framework import db_session
 from store_server.catalog.models import Sku
+from store_server.db import transaction, utcnow
 from store_server.devices.service import DeviceIn, enrol_device, list_devices
 from store_server.errors import DomainError
 from store_server.inventory.models import StockLevel, StockMovement
@@ -48,18 +50,43 @@ class EnrolForm(FlaskForm):
 @backoffice.app_errorhandler(CSRFError)
 def form_expired(_error: CSRFError) -> Any:
     """A form without a valid CSRF token: say so plainly and offer the way back."""
-    if request.path.startswith("/backoffice/login") or not session.get("user_id"):
+    if request.path.startswith("/backoffice/login") or not session.get("token"):
         return render_template("backoffice/login.html", form=LoginForm(),
                                error="The form expired; please sign in again."), 400
     return render_template("backoffice/message.html",
                            message="The form expired; go back, reload the page and try again."), 400
 
 
+# A back-office sign-in lives on the server (an ApiToken row, its token in the signed cookie),
+# so signing out ends it everywhere, even for a copy of the cookie; it also ends after a
+# while without requests, and after SESSION_LIMIT in any case.
+SESSION_LIMIT = dt.timedelta(hours=12)
+
+
+def _session_user() -> User | None:
+    token = session.get("token")
+    if not isinstance(token, str):
+        return None
+    s = db_session()
+    row = s.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                    .where(ApiToken.token_hash == hash_token(token))).first()
+    now = utcnow()
+    if row is None:
+        return None
+    record, user = row
+    if record.revoked_at is not None or (record.expires_at and record.expires_at <= now):
+        return None
+    idle = dt.timedelta(minutes=current_app.config["BACKOFFICE_IDLE_MINUTES"])
+    if record.expires_at and record.expires_at - now < idle / 2:  # still in use: slide, rarely
+        with transaction(s):
+            s.get(ApiToken, record.id).expires_at = min(now + idle, record.created_at + SESSION_LIMIT)  # type: ignore[union-attr]
+    return user
+
+
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapper(**kwargs: Any) -> Any:
-        user_id = session.get("user_id")
-        user = db_session().get(User, user_id) if user_id else None
+        user = _session_user()
         if user is None or not user.active or user.role not in ("admin", "manager"):
             session.clear()
             return redirect(url_for("backoffice.login", next=request.path))
@@ -74,31 +101,41 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
 def login() -> Any:
     form = LoginForm()
     error = None
+    status, headers = 401, {}
     if form.validate_on_submit():
         try:
-            user = check_password(db_session(), form.username.data or "", form.password.data or "")
+            user = sign_in_with_password(db_session(), form.username.data or "", form.password.data or "",
+                                         ThrottleRules.from_config(current_app.config),
+                                         request.remote_addr or "")
+        except TooManyAttempts as exc:
+            minutes = max(1, round(exc.retry_after / 60))
+            error = (f"Too many failed sign-ins. For your safety, signing in is paused: try again in "
+                     f"{minutes} minute{'s' if minutes != 1 else ''}.")
+            status, headers = 429, {"Retry-After": str(exc.retry_after)}
         except DomainError as exc:
             error = exc.detail
         else:
             if user.role not in ("admin", "manager"):
                 error = "The back office is for managers and admins; cashiers sign in at a till."
             else:
+                idle = dt.timedelta(minutes=current_app.config["BACKOFFICE_IDLE_MINUTES"])
+                issued = issue_user_token(db_session(), user, label="back office", lifetime=idle)
                 session.clear()  # a fresh session on sign-in: no fixation
-                session["user_id"] = user.id
+                session["token"] = issued["token"]
                 target = request.args.get("next", "")
                 if not target.startswith("/backoffice/"):
                     target = url_for("backoffice.home")
                 return redirect(target)
     elif request.method == "POST":
         error = "The form expired or was incomplete; please sign in again."
-    return render_template("backoffice/login.html", form=form, error=error), (
-        401 if error else 200
-    )
+    page = render_template("backoffice/login.html", form=form, error=error)
+    return page, (status if error else 200), headers
 
 
 @backoffice.post("/logout")
 @signed_in
 def logout() -> Any:
+    revoke_presented_token(db_session(), session["token"])
     session.clear()
     return redirect(url_for("backoffice.login"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from store_server.accounts.throttle import ThrottleRules
 from store_server.api import Ctx, operation
 from store_server.api.auth import MANAGERS
 from store_server.devices import service
@@ -19,7 +20,8 @@ def enrol_device(ctx: Ctx, body: DeviceIn) -> dict[str, Any]:
 @operation("POST", "/devices/pair", summary="A device exchanges its pairing code for a token",
            tag="devices", roles=None, body=PairIn, status=201)
 def pair_device(ctx: Ctx, body: PairIn) -> dict[str, Any]:
-    return service.pair_device(ctx.session, body)
+    """Thirty wrong codes from one address within 15 minutes pause pairing from it (429)."""
+    return service.pair_device(ctx.session, body, ThrottleRules.from_config(ctx.config), ctx.address)
 
 
 @operation("GET", "/devices", summary="Devices (a manager sees their store's)", tag="devices",

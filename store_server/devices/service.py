@@ -16,7 +16,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from store_server.accounts import throttle
 from store_server.accounts.models import ApiToken
+from store_server.accounts.throttle import Attempt, ThrottleRules
 from store_server.api.auth import Principal, new_token
 from store_server.db import transaction, utcnow
 from store_server.devices.models import Device
@@ -84,7 +86,23 @@ def enrol_device(session: Session, data: DeviceIn, by: Principal) -> dict[str, A
         return {**out, "pairing_code": code}
 
 
-def pair_device(session: Session, data: PairIn) -> dict[str, Any]:
+def pair_device(session: Session, data: PairIn, rules: ThrottleRules | None = None,
+                address: str = "") -> dict[str, Any]:
+    """Exchange a pairing code for the device's token. Codes are 12 random letters and digits;
+    wrong codes are counted per client address (``rules``), like wrong passwords."""
+    if rules is None:
+        return _pair(session, data)
+    attempt = Attempt(None, f"pairing:{address}", address)
+    throttle.guard(session, attempt, rules)
+    try:
+        return _pair(session, data)
+    except Unauthorized:
+        session.rollback()
+        throttle.failed(session, attempt, rules)
+        raise
+
+
+def _pair(session: Session, data: PairIn) -> dict[str, Any]:
     with transaction(session):
         device = session.execute(
             select(Device).where(Device.pairing_code_hash == _code_hash(data.code))
