@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from store_server.api import Ctx, operation
-from store_server.api.auth import ANYONE_SIGNED_IN, MANAGERS
+from store_server.api.auth import ADMIN, ANYONE_SIGNED_IN, MANAGERS
 from store_server.api.pagination import PageQuery, decode_cursor, page
 from store_server.catalog import service
 from store_server.catalog.models import PriceList, Product
@@ -51,7 +51,7 @@ def list_products(ctx: Ctx) -> dict[str, Any]:
 
 
 @operation("POST", "/products", summary="Add a product with its SKUs", tag="catalogue",
-           roles=MANAGERS, body=ProductIn, status=201, idempotent=True)
+           roles=ADMIN, body=ProductIn, status=201, idempotent=True)
 def create_product(ctx: Ctx, body: ProductIn) -> dict[str, Any]:
     return service.add_product(ctx.session, body)
 
@@ -63,13 +63,13 @@ def get_product(ctx: Ctx, code: str) -> dict[str, Any]:
 
 
 @operation("PATCH", "/products/<code>", summary="Change names, descriptions, origin, images",
-           tag="catalogue", roles=MANAGERS, body=ProductPatch)
+           tag="catalogue", roles=ADMIN, body=ProductPatch)
 def patch_product(ctx: Ctx, body: ProductPatch, code: str) -> dict[str, Any]:
     return service.change_product(ctx.session, code, body)
 
 
 @operation("POST", "/products/<code>/skus", summary="Add a SKU to a product", tag="catalogue",
-           roles=MANAGERS, body=SkuIn, status=201, idempotent=True)
+           roles=ADMIN, body=SkuIn, status=201, idempotent=True)
 def create_sku(ctx: Ctx, body: SkuIn, code: str) -> dict[str, Any]:
     return service.add_sku(ctx.session, code, body)
 
@@ -132,7 +132,10 @@ def set_prices(ctx: Ctx, body: PricesIn, code: str) -> dict[str, Any]:
 
 
 def _require_price_list_of_own_store(ctx: Ctx, code: str) -> None:
+    """A price list other locations use too is shared: only a chain-level role changes it."""
     price_list = service.get_price_list(ctx.session, code)
-    store = ctx.session.get(Location, ctx.who.store_id)
-    if store is None or store.price_list_id != price_list.id:
-        raise Forbidden("a store manager sets prices only in the price list of their own store")
+    users = set(ctx.session.execute(
+        select(Location.id).where(Location.price_list_id == price_list.id)).scalars())
+    if users != {ctx.who.store_id}:
+        raise Forbidden("a store manager sets prices only in a price list their store alone uses; "
+                        "this one is shared with other locations, so an admin sets its prices")

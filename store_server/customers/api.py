@@ -18,6 +18,7 @@ from store_server.customers.service import (
     QRSettings,
     RedeemIn,
 )
+from store_server.errors import Forbidden
 
 
 class LookupQuery(BaseModel):
@@ -91,6 +92,15 @@ def points_statement(ctx: Ctx, number: str) -> dict[str, Any]:
            tag="customers", roles=STAFF | TERMINALS, body=RedeemIn, idempotent=True)
 def redeem_points(ctx: Ctx, body: RedeemIn, number: str) -> dict[str, Any]:
     """Returns the discount (minor units of the bill's currency) for the order to apply; the
-    same ``reference`` redeems once."""
+    same ``reference`` redeems once. Tills, kiosks and store staff send the member QR the
+    shopper shows (``member_qr``); only the online shop, which signs its shoppers in itself,
+    names the member by number alone."""
+    if ctx.who.role != "admin":
+        if not body.member_qr:
+            raise Forbidden("spending points needs the member: scan their member QR and send it as "
+                            "member_qr")
+        if service.verify_member_qr(ctx.session, body.member_qr,
+                                    QRSettings.from_config(ctx.config)).number != number:
+            raise Forbidden("this member QR belongs to another member")
     return service.redeem_points(ctx.session, number, body, ctx.actor,
                                  LoyaltyRules.from_config(ctx.config))

@@ -41,6 +41,7 @@ from store_server.locations.models import Location
 from store_server.locations.service import get_location
 from store_server.orders.models import Order, OrderLine
 from store_server.recommendations.models import ForYou
+from store_server.validation import CurrencyCode
 
 _NUMBER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _PHONE = re.compile(r"\+?[0-9]{6,20}")
@@ -438,10 +439,13 @@ def recompute_points(session: Session, rules: LoyaltyRules | None = None) -> dic
 
 class RedeemIn(BaseModel):
     points: int = Field(gt=0, le=10**9)
-    currency: str = Field(pattern=r"^[A-Z]{3}$", description="the currency of the bill")
+    currency: CurrencyCode = Field(description="the currency of the bill")
     reference: str = Field(min_length=1, max_length=120,
                            description="the sale or order it pays towards; the same reference "
                                        "redeems once")
+    member_qr: str | None = Field(
+        None, max_length=300, description="the member QR the shopper shows: required from tills, "
+        "kiosks and store staff (a member number alone spends nobody's points)")
 
 
 def redeem_points(session: Session, number: str, data: RedeemIn, actor: str,

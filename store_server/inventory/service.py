@@ -369,6 +369,8 @@ def dispatch_transfer(session: Session, data: TransferIn, actor: str,
         target = get_location(session, data.to_location)
         if authorise:
             authorise(source.id)
+            if data.receive_now:  # recording the arrival is the receiving store's word
+                authorise(target.id)
         _single_lines(data.lines)
         ids = skus_by_code(session, [line.sku for line in data.lines])
         keys = [(source.id, ids[line.sku]) for line in data.lines]

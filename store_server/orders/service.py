@@ -314,6 +314,11 @@ def transition(session: Session, number: str, action: str, data: TransitionIn,
             if who.role not in ("admin", "manager", "cashier") and action in STAFF_ACTIONS:
                 raise Forbidden("store staff move orders through picking and handover")
             who.require_location(order.location_id)
+        if action == "pay" and who.role != "admin":
+            # Paid means money was taken: by the payments API (cash or Alipay, which settles the
+            # order itself) or, for the online shop, its own payment provider vouched by its token.
+            raise Forbidden("an order is paid by taking its payment: POST /payments with the order; "
+                            "store staff cannot mark it paid")
         if order.fulfilment not in fulfilments:
             raise Conflict(f"'{action}' does not apply to a {order.fulfilment} order")
         now = utcnow()

@@ -20,7 +20,7 @@ class StoreQuery(BaseModel):
     lang: str | None = Field(None, max_length=10, description="language of names and reasons")
 
 
-class ForYouQuery(StoreQuery):
+class ForYouIn(StoreQuery):
     member_qr: str | None = Field(None, max_length=300, description="the scanned member QR")
     customer: str | None = Field(None, max_length=20, description="member number (staff only)")
 
@@ -34,13 +34,13 @@ def bought_together(ctx: Ctx, sku: str) -> dict[str, Any]:
     return service.bought_together(ctx.session, sku, q.store, q.limit, q.lang, ctx.who)
 
 
-@operation("GET", "/recommendations/for-you", summary="For a member, from what they bought",
-           tag="recommendations", roles=READERS, query=ForYouQuery)
-def for_you(ctx: Ctx) -> dict[str, Any]:
-    """Personal only with the member's consent (``personalised``); otherwise best sellers."""
-    q: ForYouQuery = ctx.query
-    return service.for_you(ctx.session, q.store, q.limit, q.lang, ctx.who,
-                           QRSettings.from_config(ctx.config), q.member_qr, q.customer)
+@operation("POST", "/recommendations/for-you", summary="For a member, from what they bought",
+           tag="recommendations", roles=READERS, body=ForYouIn)
+def for_you(ctx: Ctx, body: ForYouIn) -> dict[str, Any]:
+    """Personal only with the member's consent (``personalised``); otherwise best sellers.
+    A POST so that the member QR travels in the body, never in a URL that logs keep."""
+    return service.for_you(ctx.session, body.store, body.limit, body.lang, ctx.who,
+                           QRSettings.from_config(ctx.config), body.member_qr, body.customer)
 
 
 @operation("GET", "/recommendations/popular", summary="Best sellers in stock at a store",

@@ -206,7 +206,9 @@ def _location(session: Session, code: str | None, who: Principal) -> Location:
         location = session.get(Location, who.store_id)
         assert location is not None
         return location
-    return get_location(session, code)
+    location = get_location(session, code)
+    who.require_location(location.id)  # a store's staff and devices see their own stock only
+    return location
 
 
 # For each product, its SKUs in stock at the location, the location's best seller first.

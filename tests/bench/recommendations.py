@@ -17,6 +17,7 @@ endpoints to 8 clients: p50 and p99 per endpoint.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Sequence
@@ -153,16 +154,17 @@ def run(kinds: list[str], baskets: int = 25_000, seconds: float = 5, clients: in
                 print(f"hit rate @10, {name:28s}: {rate:6.1%}  ({hits[name]:,} of {cases:,} hidden items)",
                       flush=True)
             rng = random.Random(2)
-            paths = {
-                "bought-together": [f"/api/v1/recommendations/bought-together/{rng.choice(skus)}"
-                                    f"?store={STORE}&limit=10" for _ in range(2000)],
-                "for-you": [f"/api/v1/recommendations/for-you?customer={m}&store={STORE}&limit=10"
-                            for m in members],
-                "popular": [f"/api/v1/recommendations/popular?store={STORE}&limit=10"],
+            groups: dict[str, tuple[list[str], list[str] | None]] = {
+                "bought-together": ([f"/api/v1/recommendations/bought-together/{rng.choice(skus)}"
+                                     f"?store={STORE}&limit=10" for _ in range(2000)], None),
+                # POST: a member QR must never sit in a URL; the online shop names members too.
+                "for-you": (["/api/v1/recommendations/for-you"],
+                            [json.dumps({"customer": m, "store": STORE, "limit": 10}) for m in members]),
+                "popular": ([f"/api/v1/recommendations/popular?store={STORE}&limit=10"], None),
             }
             with server(setup, workers=2) as base:
-                for name, group in paths.items():
-                    load(base, group, setup.admin_token, clients, 1)  # warm both workers up first
+                for name, (group, bodies) in groups.items():
+                    load(base, group, setup.admin_token, clients, 1, bodies)  # warm both workers up
                     for n in (1, clients):
-                        result = load(base, group, setup.admin_token, n, seconds)
-                        print(f"GET {name:16s} {n:2d} clients: {result.line()}", flush=True)
+                        result = load(base, group, setup.admin_token, n, seconds, bodies)
+                        print(f"{name:16s} {n:2d} clients: {result.line()}", flush=True)

@@ -19,8 +19,8 @@ CABLE = {
 }
 
 
-def test_manager_adds_a_product_and_a_till_resolves_its_barcode(chain: Chain) -> None:
-    r = chain.api("manager.madrid").post("/products", json=CABLE)
+def test_the_chain_adds_a_product_and_a_till_resolves_its_barcode(chain: Chain) -> None:
+    r = chain.api("admin").post("/products", json=CABLE)
     assert r.status_code == 201, r.json
     assert r.json["names"]["zh"] == "USB-C 数据线 1米"
     sku = chain.api("till.madrid").get("/gtins/6901234500035").json
@@ -41,7 +41,7 @@ def test_gtin_lookup_accepts_every_length_of_the_same_number(chain: Chain) -> No
 
 def test_a_gtin_belongs_to_one_sku_only(chain: Chain) -> None:
     dup = {**CABLE, "code": "CABLE2", "skus": [{"code": "CABLE-2M", "gtins": [GTINS["TEA"]]}]}
-    r = chain.api("manager.madrid").post("/products", json=dup)
+    r = chain.api("admin").post("/products", json=dup)
     assert r.status_code == 409
     assert r.json["gtins"] == ["0" + GTINS["TEA"]]
     chain.session.rollback()
@@ -88,14 +88,29 @@ def test_price_window_must_end_after_it_starts(chain: Chain) -> None:
         "EU-EUR"]["current"] == 799
 
 
-def test_store_manager_sets_prices_only_in_their_own_stores_list(chain: Chain) -> None:
-    api = chain.api("manager.madrid")
-    assert api.post("/price-lists/EU-EUR/prices",
-                    json={"prices": [{"sku": "TEA", "amount": 850}]}).status_code == 200
-    r = api.post("/price-lists/CN-CNY/prices", json={"prices": [{"sku": "TEA", "amount": 1}]})
+def test_store_manager_sets_prices_only_in_a_list_their_store_alone_uses(chain: Chain) -> None:
+    shanghai = chain.api("manager.shanghai")
+    assert shanghai.post("/price-lists/CN-CNY/prices",
+                         json={"prices": [{"sku": "TEA", "amount": 5900}]}).status_code == 200
+    madrid = chain.api("manager.madrid")
+    # EU-EUR is Madrid's list, but the online warehouse sells from it too: a chain matter.
+    r = madrid.post("/price-lists/EU-EUR/prices", json={"prices": [{"sku": "TEA", "amount": 850}]})
+    assert r.status_code == 403 and "shared" in r.json["detail"]
+    assert madrid.post("/price-lists/CN-CNY/prices",
+                       json={"prices": [{"sku": "TEA", "amount": 1}]}).status_code == 403
+    # A second store on CN-CNY makes it shared: neither store's manager may change it now.
+    assert chain.api("admin").post("/locations", json={
+        "code": "SHA-GUBEI", "name": "Hema Gubei", "kind": "store", "country": "CN", "currency": "CNY",
+        "locale": "zh_CN", "timezone": "Asia/Shanghai", "price_list": "CN-CNY"}).status_code == 201
+    assert shanghai.post("/price-lists/CN-CNY/prices",
+                         json={"prices": [{"sku": "TEA", "amount": 1}]}).status_code == 403
+    prices = {p["price_list"]: p for p in chain.api("admin").get("/skus/TEA").json["prices"]}
+    assert prices["CN-CNY"]["current"] == 5900
+    r = madrid.post("/price-lists", json={"code": "BR-BRL", "name": "Brasil", "currency": "BRL"})
     assert r.status_code == 403
-    r = api.post("/price-lists", json={"code": "BR-BRL", "name": "Brasil", "currency": "BRL"})
-    assert r.status_code == 403
+    # The catalogue is the chain's: store managers read it but do not change it.
+    assert madrid.post("/products", json=CABLE).status_code == 403
+    assert madrid.patch("/products/PHONE", json={"brand": "X"}).status_code == 403
 
 
 def test_unknown_currency_is_refused(chain: Chain) -> None:
@@ -119,7 +134,7 @@ def test_product_pages_through_with_a_cursor(chain: Chain) -> None:
 def test_renaming_a_product_reaches_the_tills_feed(chain: Chain) -> None:
     api = chain.api("till.madrid")
     after = api.get("/sync/changes", after=0, limit=5000).json["resume_after"]
-    r = chain.api("manager.madrid").patch("/products/PHONE", json={
+    r = chain.api("admin").patch("/products/PHONE", json={
         "names": {"en": "Phone X5 Pro", "es": "Teléfono X5 Pro"}})
     assert r.status_code == 200 and r.json["names"] == {"en": "Phone X5 Pro", "es": "Teléfono X5 Pro"}
     events = api.get("/sync/changes", after=after).json["events"]

@@ -134,7 +134,17 @@ def test_members_earn_points_once_per_completed_order_and_redeem_them_for_a_disc
     assert award_points(session, orders) == 0  # an order earns once
     assert recompute_points(session) == {"awarded": 0, "balances_corrected": 0}
     api = chain.api("till.madrid")
-    redeem = {"points": 25, "currency": "EUR", "reference": "S-1"}
+    # A member number alone spends nobody's points: the till sends the QR the shopper shows.
+    bare = {"points": 25, "currency": "EUR", "reference": "S-1"}
+    assert api.post(f"/customers/{member['number']}/points/redeem", json=bare).status_code == 403
+    other = _register(chain, phone="+34600000999", email="otro@example.com")
+    their_qr = chain.api("admin").post(f"/customers/{other['number']}/member-qr").json["payload"]
+    assert api.post(f"/customers/{member['number']}/points/redeem",
+                    json={**bare, "member_qr": their_qr}).status_code == 403
+    qr = chain.api("admin").post(f"/customers/{member['number']}/member-qr").json["payload"]
+    redeem = {**bare, "member_qr": qr}
+    assert api.post(f"/customers/{member['number']}/points/redeem",
+                    json={**redeem, "currency": "XYZ"}).status_code == 422
     first = api.post(f"/customers/{member['number']}/points/redeem", json=redeem)
     assert first.status_code == 200, first.json
     assert first.json["discount"] == {"amount": 25, "currency": "EUR"}  # 100 points = 1.00 EUR

@@ -82,7 +82,7 @@ def test_transfer_moves_stock_out_at_dispatch_and_in_at_arrival(chain: Chain) ->
 
 def test_transfer_of_more_than_the_shelf_holds_is_refused_whole(chain: Chain) -> None:
     r = chain.api("manager.madrid").post("/inventory/transfers", json={
-        "from_location": "MAD-XANADU", "to_location": "SHA-JINQIAO", "receive_now": True,
+        "from_location": "MAD-XANADU", "to_location": "SHA-JINQIAO",
         "lines": [{"sku": "EARBUDS", "quantity": 5}, {"sku": "PHONE-128-BLK", "quantity": 11}]})
     assert r.status_code == 409
     assert r.json["lines"] == [{"sku": "PHONE-128-BLK", "requested": 11, "available": 10}]
@@ -223,3 +223,15 @@ def test_verify_reports_a_count_that_was_dated_after_it_was_recorded(chain: Chai
     assert len(problems) == 1 and "dated after it was recorded" in problems[0]["problem"]
     result = chain.app.test_cli_runner().invoke(args=["inventory", "verify"])
     assert result.exit_code == 1 and "dated after it was recorded" in result.output
+
+
+def test_only_the_receiving_store_says_a_transfer_arrived(chain: Chain) -> None:
+    madrid, shanghai = chain.api("manager.madrid"), chain.api("manager.shanghai")
+    body = {"from_location": "MAD-XANADU", "to_location": "SHA-JINQIAO",
+            "lines": [{"sku": "EARBUDS", "quantity": 5}]}
+    assert madrid.post("/inventory/transfers", json={**body, "receive_now": True}).status_code == 403
+    assert _stock(chain, "MAD-XANADU", "EARBUDS")["on_hand"] == 20
+    sent = madrid.post("/inventory/transfers", json=body).json["number"]
+    assert madrid.post(f"/inventory/transfers/{sent}/receive").status_code == 403
+    assert shanghai.post(f"/inventory/transfers/{sent}/receive").json["status"] == "received"
+    assert _stock(chain, "SHA-JINQIAO", "EARBUDS")["on_hand"] == 5

@@ -294,3 +294,13 @@ def test_staff_hand_over_a_pickup_by_scanning_the_order_qr_the_shop_showed(chain
     done = staff.post("/orders/handover", json={"qr": decoded.text})
     assert done.status_code == 200 and done.json["status"] == "completed"
     assert _stock(chain, "MAD-XANADU", "EARBUDS")["on_hand"] == 19
+
+
+def test_store_staff_cannot_mark_an_order_paid_without_a_payment(chain: Chain) -> None:
+    order = _order(chain, fulfilment="pickup", store="MAD-XANADU",
+                   lines=[{"sku": "EARBUDS", "quantity": 1}]).json
+    for who in ("cashier.madrid", "manager.madrid"):
+        r = chain.api(who).post(f"/orders/{order['number']}/pay",
+                                json={"amount": order["total"], "payment_reference": "made-up"})
+        assert r.status_code == 403 and "/payments" in r.json["detail"], who
+    assert chain.api("admin").get(f"/orders/{order['number']}").json["status"] == "reserved"

@@ -79,7 +79,8 @@ def test_out_of_stock_items_are_never_recommended(shanghai: Chain, session: Sess
     answers = [
         api.get("/recommendations/bought-together/SALMON", store="SHA-JINQIAO", limit=50).json,
         api.get("/recommendations/popular", store="SHA-JINQIAO", limit=50).json,
-        api.get("/recommendations/for-you", store="SHA-JINQIAO", customer=member, limit=50).json,
+        api.post("/recommendations/for-you",
+                 json={"store": "SHA-JINQIAO", "customer": member, "limit": 50}).json,
     ]
     for answer in answers:
         skus = [i["sku"] for i in answer["items"]]
@@ -102,7 +103,7 @@ def test_for_you_only_for_members_who_consented(shanghai: Chain, session: Sessio
 
     till = shanghai.api("till.shanghai")
     qr = shanghai.api("admin").post(f"/customers/{yes}/member-qr").json["payload"]
-    personal = till.get("/recommendations/for-you", member_qr=qr, lang="en").json
+    personal = till.post("/recommendations/for-you", json={"member_qr": qr, "lang": "en"}).json
     assert personal["personalised"] is True
     top = personal["items"][0]
     assert top["sku"] == "LEMON"
@@ -110,17 +111,17 @@ def test_for_you_only_for_members_who_consented(shanghai: Chain, session: Sessio
     assert top["explanation"]["text"] == "Because you bought Norwegian salmon fillet"
 
     qr_no = shanghai.api("admin").post(f"/customers/{no}/member-qr").json["payload"]
-    general = till.get("/recommendations/for-you", member_qr=qr_no).json
+    general = till.post("/recommendations/for-you", json={"member_qr": qr_no}).json
     assert general["personalised"] is False and "not agreed" in general["notice"]
     assert {i["explanation"]["kind"] for i in general["items"]} <= {"popular_here", "popular_in_chain"}
     # A till names members by their QR, not by looking numbers up.
-    assert till.get("/recommendations/for-you", customer=yes).status_code == 403
+    assert till.post("/recommendations/for-you", json={"customer": yes}).status_code == 403
 
     withdrawn = shanghai.api("admin").patch(f"/customers/{yes}", json={"consent_recommendations": False})
     assert withdrawn.status_code == 200
     session.rollback()
     assert session.execute(select(func.count()).select_from(ForYou)).scalar_one() == 0
-    assert till.get("/recommendations/for-you", member_qr=qr).json["personalised"] is False
+    assert till.post("/recommendations/for-you", json={"member_qr": qr}).json["personalised"] is False
 
 
 def test_popular_lists_the_store_best_sellers_one_variant_each(shanghai: Chain, session: Session) -> None:
@@ -141,3 +142,11 @@ def test_mining_ignores_best_sellers_and_thin_evidence() -> None:
     assert partners[2][0].lift == pytest.approx(len(baskets) / 62)
     picks = suggest({2: 1.0, 3: 1.0}, partners, k=5)
     assert [s.product for s in picks] == [1] and picks[0].because == 2
+
+
+def test_a_store_reads_recommendations_for_its_own_stock_only(shanghai: Chain) -> None:
+    till = shanghai.api("till.shanghai")
+    assert till.get("/recommendations/popular", store="SHA-JINQIAO").status_code == 200
+    assert till.get("/recommendations/popular", store="MAD-XANADU").status_code == 403
+    assert till.get("/recommendations/bought-together/SALMON", store="MAD-XANADU").status_code == 403
+    assert shanghai.api("admin").get("/recommendations/popular", store="MAD-XANADU").status_code == 200

@@ -219,7 +219,7 @@ def test_patterns_choose_the_events_a_subscription_gets(
     skus = subscribe(chain, receiver, ["sku.upserted"], path="/skus")
     orders = subscribe(chain, receiver, ["order.*", "payment.*"], path="/orders")
     adjust(chain, "EARBUDS", 1)
-    r = chain.api("manager.madrid").post("/products", json={
+    r = chain.api("admin").post("/products", json={
         "code": "CABLE", "brand": "Ugreen", "category": "electronics/cables",
         "names": {"en": "USB-C cable"}, "skus": [{"code": "CABLE-1M", "gtins": ["6901234500035"]}]})
     assert r.status_code == 201, r.json
