@@ -41,6 +41,9 @@ def load_config(folder: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "SESSION_COOKIE_SECURE": env.get("PLAZA_SECURE_COOKIES", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_SORT_KEYS": False,
+        # Bodies above this are refused with 413 before anything reads them (a sales batch of
+        # 500 sales is far below it).
+        "MAX_CONTENT_LENGTH": int(env.get("PLAZA_MAX_REQUEST_BYTES", str(4 * 1024 * 1024))),
         # How long an unpaid online order holds its stock.
         "ORDER_RESERVATION_MINUTES": float(env.get("PLAZA_ORDER_RESERVATION_MINUTES", "15")),
         # Sign-in throttling: wrong passwords/PINs per account and per address (or till) in a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,7 +45,24 @@ def _gtin(value: str) -> str:
         raise ValueError(str(exc)) from exc
 
 
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{value[:80]!r} is not an http(s) URL")
+    return value
+
+
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+# A page or image address we show or link to: http(s) only, so no javascript: or data: URL
+# ever reaches a page, a printer or a till.
+HttpUrl = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_http_url)]
+# The language of a translation: "es", "zh", "pt_BR", "zh-Hans".
+LanguageKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,2}$")]
+Description = Annotated[str, StringConstraints(max_length=5000)]
+# Origin and traceability facts, variant axes: short names, short values.
+FactKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,39}$")]
+FactValue = (Annotated[str, StringConstraints(max_length=500)] | Annotated[int, Field(ge=-2**53, le=2**53)]
+             | Annotated[float, Field(allow_inf_nan=False)] | bool)
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 CurrencyCode = Annotated[
     str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency)

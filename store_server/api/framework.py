@@ -112,7 +112,11 @@ def parse_body(model: type[BaseModel]) -> tuple[BaseModel, bytes]:
     except orjson.JSONDecodeError as exc:
         raise MalformedJSON(f"the body is not valid JSON: {exc}") from exc
     try:
-        return model.model_validate(parsed), orjson.dumps(parsed, option=orjson.OPT_SORT_KEYS)
+        canonical = orjson.dumps(parsed, option=orjson.OPT_SORT_KEYS)
+    except TypeError as exc:  # orjson writes at most 254 levels; no document of ours nests so
+        raise InvalidInput("the JSON is nested too deeply") from exc
+    try:
+        return model.model_validate(parsed), canonical
     except ValidationError as exc:
         raise InvalidInput(
             "some fields are missing or wrong; see 'errors'", errors=validation_errors(exc)

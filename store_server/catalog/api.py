@@ -41,7 +41,7 @@ def list_products(ctx: Ctx) -> dict[str, Any]:
     stmt = select(Product).order_by(Product.id).limit(q.limit + 1)
     after = decode_cursor(q.cursor)
     if after is not None:
-        stmt = stmt.where(Product.id > int(after))
+        stmt = stmt.where(Product.id > after)
     if q.category:
         stmt = stmt.where(Product.category.startswith(q.category))
     products = list(ctx.session.execute(stmt).scalars())

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
@@ -21,9 +21,29 @@ from store_server.catalog.models import Gtin, Price, PriceList, Product, Product
 from store_server.db import UTCDateTime, transaction, utcnow
 from store_server.errors import AlreadyExists, InvalidInput, NotFound
 from store_server.events.service import NewEvent, record, record_many
-from store_server.validation import GTIN, Code, CountryCode, CurrencyCode, Name
+from store_server.validation import (
+    GTIN,
+    Code,
+    CountryCode,
+    CurrencyCode,
+    Description,
+    FactKey,
+    FactValue,
+    HttpUrl,
+    LanguageKey,
+    Name,
+)
 
 TAX_CLASSES = ("standard", "reduced", "zero")
+
+
+# What a product carries is sent to every till's snapshot: every field is bounded.
+Names = Annotated[dict[LanguageKey, Name], Field(min_length=1, max_length=30,
+                                                 description="language → name, e.g. {'es': ...}")]
+Descriptions = Annotated[dict[LanguageKey, Description], Field(max_length=30)]
+Origin = Annotated[dict[FactKey, FactValue], Field(
+    max_length=40, description="traceability: country, farm, catch method, batch...")]
+ImageUrls = Annotated[list[HttpUrl], Field(max_length=20)]
 
 
 class SkuIn(BaseModel):
@@ -31,28 +51,19 @@ class SkuIn(BaseModel):
     gtins: list[GTIN] = Field(default_factory=list, max_length=20)
     sold_by: Literal["unit", "weight"] = "unit"
     tax_class: Literal["standard", "reduced", "zero"] = "standard"
-    variant: dict[str, str] = Field(default_factory=dict)
+    variant: dict[FactKey, Annotated[str, StringConstraints(max_length=100)]] = Field(
+        default_factory=dict, max_length=10)
 
 
 class ProductIn(BaseModel):
     code: Code
     brand: str = Field("", max_length=120)
     category: str = Field("", max_length=120)
-    names: dict[str, Name] = Field(min_length=1, description="locale → name, e.g. {'es': ...}")
-    descriptions: dict[str, str] = Field(default_factory=dict)
-    origin: dict[str, str | int | float | bool] = Field(
-        default_factory=dict, description="traceability: country, farm, catch method, batch..."
-    )
-    image_urls: list[str] = Field(default_factory=list, max_length=20)
+    names: Names
+    descriptions: Descriptions = Field(default_factory=dict)
+    origin: Origin = Field(default_factory=dict)
+    image_urls: ImageUrls = Field(default_factory=list)
     skus: list[SkuIn] = Field(default_factory=list, max_length=200)
-
-    @field_validator("image_urls")
-    @classmethod
-    def _urls(cls, urls: list[str]) -> list[str]:
-        for url in urls:
-            if not url.startswith(("https://", "http://")):
-                raise ValueError(f"{url!r} is not an http(s) URL")
-        return urls
 
     @field_validator("descriptions")
     @classmethod
@@ -61,12 +72,14 @@ class ProductIn(BaseModel):
 
 
 class ProductPatch(BaseModel):
+    """Only what is given changes; the same limits and URL rules as a new product."""
+
     brand: str | None = Field(None, max_length=120)
     category: str | None = Field(None, max_length=120)
-    names: dict[str, Name] | None = None
-    descriptions: dict[str, str] | None = None
-    origin: dict[str, str | int | float | bool] | None = None
-    image_urls: list[str] | None = None
+    names: Names | None = None
+    descriptions: Descriptions | None = None
+    origin: Origin | None = None
+    image_urls: ImageUrls | None = None
 
 
 class PriceListIn(BaseModel):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from retail.barcodes import MemberQR, ScanError, classify
 from retail.money import Money, currency_exponent
 from store_server.api.auth import Principal
-from store_server.api.pagination import decode_cursor, encode_cursor
+from store_server.api.pagination import RowId, decode_cursor, encode_cursor
 from store_server.customers.member_qr import (
     MemberClaim,
     MemberQRExpired,
@@ -76,14 +76,16 @@ def _email(value: str | None) -> str | None:
 
 
 # Normalised on the way in: phones to E.164-like digits, emails lower-cased.
-Phone = Annotated[str, AfterValidator(_phone)]
-Email = Annotated[str, AfterValidator(_email)]
+# The length is checked on the text as sent, before it may become None ("" removes it).
+Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone)]
+Email = Annotated[str, StringConstraints(max_length=200), AfterValidator(_email)]
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class CustomerIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    phone: Phone | None = Field(None, max_length=40)
-    email: Email | None = Field(None, max_length=200)
+    name: PersonName
+    phone: Phone | None = None
+    email: Email | None = None
     language: str = Field("en", pattern=LANGUAGE, description="preferred language, e.g. es, zh, ru")
     consent_marketing: bool = False
     consent_recommendations: bool = Field(
@@ -91,9 +93,9 @@ class CustomerIn(BaseModel):
 
 
 class CustomerPatch(BaseModel):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    phone: Phone | None = Field(None, max_length=40)
-    email: Email | None = Field(None, max_length=200)
+    name: PersonName | None = None
+    phone: Phone | None = None
+    email: Email | None = None
     language: str | None = Field(None, pattern=LANGUAGE)
     consent_marketing: bool | None = None
     consent_recommendations: bool | None = None
@@ -511,12 +513,14 @@ def purchase_history(session: Session, number: str, cursor: str | None, limit: i
             .join(Location, Location.id == Order.location_id)
             .where(Order.customer_id == customer.id, Order.status.in_(BOUGHT_STATUSES))
             .order_by(Order.occurred_at.desc(), Order.id.desc()).limit(limit + 1))
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, tuple[str, RowId])
     if after is not None:
         try:
-            at, last_id = datetime.fromisoformat(after[0]), int(after[1])
-        except (TypeError, ValueError, IndexError) as exc:
-            raise InvalidInput("the cursor is not one this API gave out; start without it") from exc
+            at, last_id = datetime.fromisoformat(after[0]), after[1]
+        except ValueError:
+            at = None
+        if at is None or at.tzinfo is None:
+            raise InvalidInput("the cursor is not one this API gave out; start without it")
         stmt = stmt.where((Order.occurred_at < at) | ((Order.occurred_at == at) & (Order.id < last_id)))
     rows = session.execute(stmt).all()
     more = len(rows) > limit

@@ -93,7 +93,8 @@ def run_demo(host: str, port: int) -> None:
     # 25 s, and must not hold a whole worker while the other tills and the shop wait. No access
     # log: the till's feed polls every 2 s would scroll the banner (and its PINs) away.
     children.append(
-        subprocess.Popen([_bin("gunicorn"), "--workers", "2", "--threads", "8", "--bind", f"{host}:{port}",
+        subprocess.Popen([_bin("gunicorn"), "-c", "python:store_server.gunicorn_conf",
+                          "--workers", "2", "--threads", "8", "--bind", f"{host}:{port}",
                           "store_server:create_app()"], env=server_env))
 
     def stop(*_args: object) -> None:

@@ -16,7 +16,7 @@ from store_server.locations.service import get_location
 
 
 class ChangesQuery(PageQuery):
-    after: int = Field(0, ge=0, description="the last seq applied; 0 starts with a snapshot")
+    after: int = Field(0, ge=0, lt=2**63, description="the last seq applied; 0 starts with a snapshot")
     store: str | None = Field(None, description="store code; defaults to the caller's store")
     limit: int = Field(1000, ge=1, le=5000)
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict  # pydantic validates only this one on Python 3.11
 
-from store_server.api.pagination import decode_cursor, encode_cursor
+from store_server.api.pagination import RowId, decode_cursor, encode_cursor
 from store_server.catalog.models import PriceList, Sku
 from store_server.catalog.service import price_windows_between, sku_documents_between
-from store_server.errors import InvalidInput
 from store_server.events.models import Event
 from store_server.events.service import last_seq
 from store_server.inventory.models import StockLevel
@@ -33,6 +33,13 @@ DEVICE_EVENT_TYPES = (
 )
 
 
+class SnapshotCursor(TypedDict):
+    """Where a snapshot stands: the event seq it is as of, and the last SKU id sent."""
+
+    h: RowId
+    s: RowId
+
+
 def _languages(location: Location) -> list[str]:
     language = location.locale.split("_")[0]
     return sorted({language, location.locale, "en"})
@@ -40,11 +47,9 @@ def _languages(location: Location) -> list[str]:
 
 def snapshot_page(session: Session, location: Location, cursor: str | None,
                   limit: int) -> dict[str, Any]:
-    state = decode_cursor(cursor) if cursor else {"h": last_seq(session), "s": 0}
-    try:
-        high, after_sku = int(state["h"]), int(state["s"])
-    except (TypeError, KeyError, ValueError) as exc:
-        raise InvalidInput("the snapshot cursor is damaged; start the snapshot again") from exc
+    state: SnapshotCursor = {"h": last_seq(session), "s": 0} if cursor is None else decode_cursor(
+        cursor, SnapshotCursor, "the snapshot cursor is damaged; start the snapshot again")
+    high, after_sku = state["h"], state["s"]
     sku_ids = list(session.connection().execute(
         select(Sku.id).where(Sku.id > after_sku).order_by(Sku.id).limit(limit + 1)
     ).scalars())

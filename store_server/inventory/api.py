@@ -47,7 +47,7 @@ def list_stock(ctx: Ctx, code: str) -> dict[str, Any]:
     )
     after = decode_cursor(q.cursor)
     if after is not None:
-        stmt = stmt.where(StockLevel.sku_id > int(after))
+        stmt = stmt.where(StockLevel.sku_id > after)
     if q.needs_count is not None:
         stmt = stmt.where(StockLevel.needs_count.is_(q.needs_count))
     rows = ctx.session.execute(stmt).all()
@@ -80,7 +80,7 @@ def list_movements(ctx: Ctx, code: str) -> dict[str, Any]:
         stmt = stmt.where(StockMovement.sku_id == skus_by_code(ctx.session, [q.sku])[q.sku])
     after = decode_cursor(q.cursor)
     if after is not None:
-        stmt = stmt.where(StockMovement.id < int(after))
+        stmt = stmt.where(StockMovement.id < after)
     rows = ctx.session.execute(stmt).all()
     result = page(rows, q.limit, key=lambda r: r[0].id)
     result["items"] = [movement_document(m, sku, location.code) for m, sku in result["items"]]

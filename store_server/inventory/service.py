@@ -274,7 +274,8 @@ class ReceiptIn(BaseModel):
 class AdjustmentIn(BaseModel):
     location: str
     sku: str
-    delta: int = Field(description="signed change: -2 for two broken units")
+    delta: int = Field(ge=-10_000_000, le=10_000_000,
+                       description="signed change: -2 for two broken units")
     reason: str = Field(min_length=1, max_length=200, description="damaged, theft, found, ...")
     occurred_at: datetime | None = None
 

@@ -260,7 +260,7 @@ STAFF_ACTIONS = {"start_picking", "mark_ready", "send_out", "ship", "complete"}
 
 class TransitionIn(BaseModel):
     note: str = Field("", max_length=300)
-    amount: int | None = Field(None, description="pay: the amount paid, minor units")
+    amount: int | None = Field(None, ge=0, le=10**12, description="pay: the amount paid, minor units")
     payment_reference: str = Field("", max_length=120)
     pickup_token: str | None = Field(None, description="complete a pickup: the token of the order QR")
 

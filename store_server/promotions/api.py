@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
 from store_server.api import Ctx, operation
@@ -15,9 +15,31 @@ from store_server.promotions import service
 from store_server.promotions.models import Promotion
 from store_server.promotions.service import GrantIn, QuoteIn
 
+MAX_RULE_DEPTH = 8  # a rule is a handful of levels deep: target, condition, benefit
+
+
+def _depth(value: Any) -> int:
+    """How deeply a JSON value nests, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
 
 class PromotionIn(BaseModel):
     rule: dict[str, Any] = Field(description="a rule as docs/PROMOTIONS.md describes it")
+
+    @field_validator("rule")
+    @classmethod
+    def _shallow(cls, rule: dict[str, Any]) -> dict[str, Any]:
+        if _depth(rule) > MAX_RULE_DEPTH:
+            raise ValueError(f"a rule nests at most {MAX_RULE_DEPTH} levels")
+        return rule
 
 
 def _may_manage(ctx: Ctx, rule: dict[str, Any]) -> None:

@@ -39,7 +39,8 @@ def running_server(database_url: str, instance: Path, *, threads: int = 1,
     env = {**os.environ, "DATABASE_URL": database_url, "PLAZA_INSTANCE": str(instance),
            "PLAZA_SECRET_KEY": "live-test", **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", str(threads),
+        [sys.executable, "-m", "gunicorn", "-c", "python:store_server.gunicorn_conf",
+         "--workers", "2", "--threads", str(threads),
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "store_server:create_app()"],
         env=env)
     base = f"http://127.0.0.1:{port}"
