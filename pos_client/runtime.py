@@ -35,6 +35,7 @@ from pos_client.server_api import Refused, ServerApi, Unreachable
 from pos_client.sync import SyncLoop
 from retail.barcodes import MemberQR
 from retail.money import currency_exponent
+from retail.receipt import printable
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +314,7 @@ class TillRuntime:
         out.update(
             device=self.credentials.device, store=self.credentials.store,
             catalogue=self.replica.counts() if self.replica.ready else None,
-            store_name=store.name if store else None, language=store.language if store else None,
+            store_name=printable(store.name) if store else None, language=store.language if store else None,
             locale=store.locale if store else None, currency=store.currency if store else None,
             currency_exponent=currency_exponent(store.currency) if store else None,
             cashier=self.cashier.as_dict() if self.cashier else None,
@@ -345,10 +346,12 @@ class TillRuntime:
             return out
         payment = summary.get("payment")
         out.update(
-            lines=[{"name": ln["name"], "quantity": ln["quantity"], "sold_by": ln["sold_by"],
+            # Names and reasons from the catalogue, printable as on paper (retail.receipt).
+            lines=[{"name": printable(ln["name"]), "quantity": ln["quantity"], "sold_by": ln["sold_by"],
                     "unit_price": ln["unit_price"], "net": ln["net"]}
                    for ln in summary["lines"] if not ln["voided"]],
-            discounts=[{"reason": d["reason"], "amount": d["amount"]} for d in summary["discounts"]],
+            discounts=[{"reason": printable(d["reason"]), "amount": d["amount"]}
+                       for d in summary["discounts"]],
             total=summary["total"], due=summary["due"], paid=summary["paid"], change=summary["change"],
             member=summary["member"], message="sale")
         if sale.completed is not None:
