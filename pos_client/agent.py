@@ -454,6 +454,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         runtime = build_runtime(config)
     except (NotPaired, Refused) as exc:
         sys.exit(f"pos-client: {exc}")
+    runtime.printer.start()  # prints what the journal still owes from before a crash
     first_sync(runtime)
     runtime.sync.start()
     server = make_server(config.host, config.port, create_app(runtime), threaded=True)
@@ -464,6 +465,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         server.serve_forever()
     finally:
         runtime.sync.stop()
+        runtime.printer.stop()
 
 
 if __name__ == "__main__":

@@ -144,7 +144,8 @@ class TillRuntime:
             self.sale = None
         store = self.replica.store()
         self.printer.document(lambda columns, display: cash_report_items(
-            report, store.locale, store.timezone, columns, display), job_id=f"z-{report['uuid']}")
+            report, store.locale, store.timezone, columns, display), job_id=f"z-{report['uuid']}",
+            locale=store.locale)
         self.sync.wake()
         return report
 
@@ -298,7 +299,7 @@ class TillRuntime:
         body, detail = {**document.body, "refunds": done["refunds"]}, document.detail
         self.printer.document(lambda columns, display: return_items(
             body, detail, store, self.till_name, columns, display),
-            job_id=f"return-{done['uuid']}", open_drawer=done["cash"] > 0)
+            job_id=f"return-{done['uuid']}", locale=store.locale, open_drawer=done["cash"] > 0)
         self.sync.wake()
         return done
 
@@ -321,7 +322,8 @@ class TillRuntime:
             session=({k: session[k] for k in ("uuid", "opened_at", "float", "opened_by")}
                      if session else None),
             alipay=bool(out["online"]),
-            printer=self.printer.outcomes.get(self.printer.last or "") if self.printer.last else None)
+            printer=self.printer.outcomes.get(self.printer.last or "") if self.printer.last else None,
+            print_waiting=self.printer.waiting())
         return out
 
     def display(self) -> dict[str, Any]:
