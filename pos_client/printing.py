@@ -169,7 +169,7 @@ def return_items(body: dict[str, Any], detail: dict[str, Any], store: StoreFacts
     items.append(PrintLine(w["return"], "center", True, "tall"))
     items.append(_rule(columns))
     for line in detail["lines"]:
-        quantity = (f"{fmt.weight_kg(line['quantity'])} kg" if line["sold_by"] == "weight"
+        quantity = (fmt.weight(line["quantity"]) if line["sold_by"] == "weight"
                     else f"{line['quantity']} x")
         items += [PrintLine(t) for t in two_columns(f"{quantity} {line['name']}", money(-line["refund"]),
                                                     columns)]

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
+from babel.units import format_compound_unit, format_unit
 
 from retail.money import Money, MoneyError
 
@@ -472,8 +473,15 @@ class ReceiptFormatter:
                                locale=self.locale, currency_digits=True)
         return printable(text)
 
-    def weight_kg(self, grams: int) -> str:
-        return format_decimal(Decimal(grams) / 1000, format="0.000", locale=self.locale)
+    def weight(self, grams: int) -> str:
+        """A weight in kilograms with the locale's unit: "0,412 kg", "0,412 кг"."""
+        return printable(format_unit(Decimal(grams) / 1000, "mass-kilogram", "short", format="0.000",
+                                     locale=self.locale))
+
+    def per_kg(self, amount: Money) -> str:
+        """A price per kilogram the locale's way: "12,90 €/kg", "129,00 ₽/кг"."""
+        return printable(format_compound_unit(self.money(amount), denominator_unit="mass-kilogram",
+                                              length="short", locale=self.locale) or "")
 
     def rate(self, rate: Decimal) -> str:
         return format_decimal(rate, format="0.###", locale=self.locale) + "%"
@@ -539,7 +547,7 @@ def _body(receipt: Receipt, fmt: ReceiptFormatter, columns: int) -> list[PrintIt
 
 def _line_detail(line: ReceiptLine, fmt: ReceiptFormatter) -> str | None:
     if line.weight_grams is not None:
-        return f"{fmt.weight_kg(line.weight_grams)} kg x {fmt.money(line.unit_price)}/kg"
+        return f"{fmt.weight(line.weight_grams)} x {fmt.per_kg(line.unit_price)}"
     if line.quantity != 1:
         return f"{line.quantity} x {fmt.money(line.unit_price)}"
     return None
