@@ -225,7 +225,8 @@ class TillPrinter:
     (retrying with a growing pause) and after a restart (``start``). A job whose bytes may have
     reached the printer before the till lost track of it (killed mid-send, or no acknowledgement)
     is never sent as it was: a copy marked "COPY" goes instead, without a drawer kick, once. A
-    shopper never gets two receipts that both look like originals, and never none.
+    shopper never gets two receipts that both look like originals, and a receipt the till owes
+    is not lost to a crash or to a printer that was away.
     """
 
     def __init__(self, url: str, spool_path: Any) -> None:
@@ -309,7 +310,12 @@ class TillPrinter:
         pause = RETRY_FIRST
         while not self._stopping.is_set():
             self._wake.clear()
-            if all(self._deliver(job) for job in self.journal.pending(self.url)):
+            try:
+                done = all(self._deliver(job) for job in self.journal.pending(self.url))
+            except Exception:  # noqa: BLE001 (the worker outlives any one bad job or disk hiccup)
+                log.exception("the print worker failed a pass; trying again")
+                done = False
+            if done:
                 pause = RETRY_FIRST
                 self._wake.wait()  # until a new job (or stop)
             else:  # the printer is away: keep the order, try again in a while
@@ -343,8 +349,14 @@ class TillPrinter:
             return True
         locale, items = recipe["locale"], _items(recipe["items"])
         copy_id = copy_job_id(job.job_id)
-        self.submit(copy_id, lambda columns, display: [*copy_banner(locale, columns), *items],
-                    locale=locale, copy=True)
+        try:
+            self.submit(copy_id, lambda columns, display: [*copy_banner(locale, columns), *items],
+                        locale=locale, copy=True)
+        except Exception as exc:  # noqa: BLE001 (no copy can be made: say so, do not resend)
+            log.warning("no copy of print job %s can be made: %s", job.job_id, exc)
+            self.journal.mark_unconfirmed(job.job_id)
+            self.outcomes[job.job_id] = f"may have printed; no copy: {exc}"
+            return True
         self.journal.mark_replaced(job.job_id, copy_id)
         self.outcomes[job.job_id] = f"reprinted as {copy_id}"
         log.info("print job %s may have printed before the till lost track of it: "
