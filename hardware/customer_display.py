@@ -12,7 +12,7 @@ from collections.abc import Callable
 import serial
 
 from retail.money import Money
-from retail.receipt import plain_spaces
+from retail.receipt import printable
 
 INIT, CLEAR = b"\x1b\x40", b"\x0c"
 
@@ -22,8 +22,9 @@ def cursor(column: int, row: int) -> bytes:
 
 
 def fit(left: str, right: str, columns: int) -> str:
-    """``left`` cut to leave room for ``right`` at the end of a ``columns``-wide line."""
-    right = right[-columns:]
+    """``left`` cut to leave room for ``right`` at the end of a ``columns``-wide line (both made
+    ``printable`` first, so a control character in a name takes no room)."""
+    left, right = printable(left), printable(right)[-columns:]
     room = columns - len(right) - (1 if right else 0)
     left = left[:max(room, 0)]
     return left + " " * (columns - len(left) - len(right)) + right
@@ -39,9 +40,11 @@ class PoleDisplay:
         self.port.write(INIT + CLEAR)
 
     def show_lines(self, first: str, second: str) -> None:
+        """Two lines of text; whatever the caller passes, only printable text reaches the
+        display (a control character there would be a display command)."""
         data = CLEAR
         for row, text in ((1, first), (2, second)):
-            line = plain_spaces(text)[: self.columns].ljust(self.columns)
+            line = printable(text)[: self.columns].ljust(self.columns)
             data += cursor(1, row) + line.encode(self.encoding, errors="replace")
         self.port.write(data)
 

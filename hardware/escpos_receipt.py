@@ -89,7 +89,11 @@ def plan_text(receipt: Receipt, locale: str, profile: PrinterProfile) -> TextPla
 
 
 def _printer(profile: PrinterProfile) -> Dummy:
-    return Dummy(profile=profile.escpos_profile)
+    printer = Dummy(profile=profile.escpos_profile)
+    # ESC t numbers from our profile: python-escpos would take the last number its table lists
+    # for a code page, which on some printers is a vendor's own (hardware.profiles._code_pages).
+    printer.magic.encoder = profile.encoder()
+    return printer
 
 
 def _style(printer: Dummy, item: PrintLine) -> None:

@@ -30,7 +30,7 @@ from hardware.fonts import find_cjk_font, find_mono_font
 from hardware.qr import product_qr_payload
 from retail.gs1 import validate_gtin
 from retail.money import Money
-from retail.receipt import char_width, plain_spaces
+from retail.receipt import ReceiptFormatter, char_width, printable
 
 LABEL_WIDTH, LABEL_HEIGHT = 70 * mm, 42.3 * mm
 COLUMNS, ROWS = 3, 7
@@ -51,6 +51,10 @@ class ShelfLabel:
     sold_by_weight: bool = False
     net_grams: int | None = None  # pack size, for the per-kg unit price the EU requires
 
+    def __post_init__(self) -> None:
+        # The name comes from the catalogue: no control character reaches the PDF.
+        object.__setattr__(self, "name", printable(self.name))
+
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> ShelfLabel:
         try:
@@ -64,14 +68,14 @@ class ShelfLabel:
                 from exc
 
     def price_text(self) -> str:
-        text = plain_spaces(self.price.format(self.locale))
-        return f"{text}/kg" if self.sold_by_weight else text
+        fmt = ReceiptFormatter(self.locale)
+        return fmt.per_kg(self.price) if self.sold_by_weight else fmt.money(self.price)
 
     def unit_price_text(self) -> str | None:
         if self.sold_by_weight or not self.net_grams:
             return None
-        per_kg = self.price.scaled(Decimal(1000) / Decimal(self.net_grams))
-        return f"{plain_spaces(per_kg.format(self.locale))}/kg"
+        return ReceiptFormatter(self.locale).per_kg(
+            self.price.scaled(Decimal(1000) / Decimal(self.net_grams)))
 
 
 # -- fonts: the PDF's built-in Helvetica has neither Cyrillic nor Chinese ------------------

@@ -22,7 +22,7 @@ from escpos.printer import LP, CupsPrinter, Dummy, File, Network, Serial, Usb
 from hardware.escpos_receipt import drawer_job, receipt_job
 from hardware.jobs import JOB_END_MARKER, process_id_response, validate_job_id
 from hardware.profiles import PrinterProfile, get_profile
-from hardware.spool import PRINTED, SpoolJournal
+from hardware.spool import PENDING, SpoolJournal
 from retail.receipt import Receipt
 
 log = logging.getLogger(__name__)
@@ -151,15 +151,18 @@ class ReceiptPrinter:
     def open_drawer(self, *, job_id: str) -> PrintOutcome:
         return self.send(job_id, drawer_job(job_id, self.profile))
 
-    def send(self, job_id: str, data: bytes) -> PrintOutcome:
-        """Send a job unless the journal says it was printed; raise PrinterError on failure."""
+    def send(self, job_id: str, data: bytes, recipe: str | None = None) -> PrintOutcome:
+        """Send a job unless the journal says it was printed; raise PrinterError on failure.
+
+        ``recipe`` is kept with the job in the journal for whoever retries it (the till keeps
+        what it needs to print a marked copy)."""
         validate_job_id(job_id)
         existing = self.journal.get(job_id)
-        if existing is not None and existing.state == PRINTED:
+        if existing is not None and existing.state != PENDING:
             return PrintOutcome(job_id, sent=False, acknowledged=True, already_printed=True)
-        job = self.journal.record(job_id, self.target.url, data)
+        job = self.journal.record(job_id, self.target.url, data, recipe)
         try:
-            acknowledged = self._transmit(job.data)
+            acknowledged = self._transmit(job_id, job.data)
         except (OSError, EscposError, PrinterError) as exc:
             self.journal.mark_attempt(job_id, str(exc))
             if isinstance(exc, PrinterError):
@@ -170,14 +173,18 @@ class ReceiptPrinter:
         return PrintOutcome(job_id, sent=True, acknowledged=acknowledged)
 
     def retry_pending(self) -> list[PrintOutcome]:
-        """Send again the jobs for this printer that never got through."""
-        return [self.send(job.job_id, job.data) for job in self.journal.pending()
-                if job.printer_url == self.target.url]
+        """Send again, as they are, the jobs for this printer that never got through (right for
+        printers that dedupe by job id; the till prints a marked copy of a job that may have
+        printed instead, see pos_client/printing.py)."""
+        return [self.send(job.job_id, job.data) for job in self.journal.pending(self.target.url)]
 
-    def _transmit(self, data: bytes) -> bool:
+    def _transmit(self, job_id: str, data: bytes) -> bool:
         connection = open_connection(self.target, self.profile, timeout=self.ack_timeout)
         self.last_connection = connection
         try:
+            connection.device  # noqa: B018 (opens the connection: a printer away raises here)
+            # From the first byte on, the job may print even if we never hear back.
+            self.journal.mark_reached(job_id)
             connection._raw(data)
             if isinstance(connection, Network) and self._expects_ack():
                 _await_job_end(connection, self.ack_timeout)

@@ -31,7 +31,7 @@ class PrinterProfile:
     escpos_profile: str  # the python-escpos capability profile used to build the bytes
     width_dots: int
     columns: int  # characters per line in font A
-    code_pages: dict[str, int]  # code page name -> ESC t number
+    code_pages: dict[str, int]  # code page name -> ESC t number (ours win over python-escpos's)
     native_qr: bool
     cutter: bool
     double_byte: str | None = None  # "GB18030": a built-in Chinese font, entered with FS &
@@ -71,12 +71,42 @@ def _has_char_map(encoder: Encoder, name: str) -> bool:
     return True
 
 
-def _from_escpos(name: str, escpos_name: str, **overrides: object) -> PrinterProfile:
+# python-escpos's generic profile numbers code pages as Epson does (ESC t n).
+EPSON_NUMBERING = "default"
+
+
+def _code_pages(data: dict[str, object], epson_numbers_only: bool) -> dict[str, int]:
+    """Code page name -> the ``ESC t`` number to select it.
+
+    Some profiles list a code page under several numbers: the POS-5890's table is Epson's
+    numbers 0-19 followed by its vendor's own from 50 up (CP437 is 0 and 50, CP858 19 and 53,
+    CP866 17 and 59). Sent as the vendor's number, "£" and Cyrillic come out wrong on the many
+    clones that number code pages as Epson does; sent as a number both tables agree on, they
+    print right on either. So a number meaning the same page in Epson's table wins, and with
+    ``epson_numbers_only`` the pages only the vendor's numbers reach are left out.
+    """
+    epson = {int(k): v for k, v in CAPABILITIES["profiles"][EPSON_NUMBERING]["codePages"].items()}
+    listed = data.get("codePages", {})
+    assert isinstance(listed, dict)
+    pages: dict[str, int] = {}
+    for number, page in sorted((int(k), v) for k, v in listed.items()):
+        if page == "Unknown":
+            continue
+        agrees = epson.get(number) == page
+        if epson_numbers_only and not agrees:
+            continue
+        if page not in pages or (agrees and epson.get(pages[page]) != page):
+            pages[page] = number
+    return pages
+
+
+def _from_escpos(name: str, escpos_name: str, epson_numbers_only: bool = False,
+                 **overrides: object) -> PrinterProfile:
     """A profile read from python-escpos's database, with our corrections applied."""
     data = CAPABILITIES["profiles"][escpos_name]
     width = data.get("media", {}).get("width", {}).get("pixels")
     features = data.get("features", {})
-    code_pages = {v: int(k) for k, v in data.get("codePages", {}).items() if v != "Unknown"}
+    code_pages = _code_pages(data, epson_numbers_only)
     base = PrinterProfile(
         name=name,
         escpos_profile=escpos_name,
@@ -94,8 +124,9 @@ def _builtin_profiles() -> dict[str, PrinterProfile]:
         # Epson 80 mm printers: code pages for Western Europe and Cyrillic, no Chinese font.
         "TM-T20II": _from_escpos("TM-T20II", "TM-T20II", process_id_response=True),
         "TM-T88V": _from_escpos("TM-T88V", "TM-T88V", process_id_response=True),
-        # The cheap 58 mm clones: no native QR, no cutter.
-        "POS-5890": _from_escpos("POS-5890", "POS-5890"),
+        # The cheap 58 mm clones: no native QR, no cutter, and code pages selected by the
+        # numbers Epson's table shares with theirs (see _code_pages).
+        "POS-5890": _from_escpos("POS-5890", "POS-5890", epson_numbers_only=True),
         # Xprinter-style 80 mm printers sold in China: GB18030 font built in (FS &).
         "XP-80C": _from_escpos("XP-80C", "TM-T20II", double_byte="GB18030"),
     }

@@ -48,7 +48,15 @@ from pos_client.runtime import TillRuntime
 from pos_client.sale import Sale, SaleError
 from pos_client.server_api import Refused, ServerApi, Unreachable
 from pos_client.sync import SyncLoop
-from retail.barcodes import GS1Data, ProductCode, ScanError, ScannerConfig, VariableMeasureItem, classify
+from retail.barcodes import (
+    Coupon,
+    GS1Data,
+    ProductCode,
+    ScanError,
+    ScannerConfig,
+    VariableMeasureItem,
+    classify,
+)
 
 log = logging.getLogger("pos_client")
 
@@ -366,16 +374,22 @@ def _lookup(runtime: TillRuntime, code: str) -> dict[str, Any]:
     """What a scan means and, for a product, the item: without touching the sale."""
     store = runtime.replica.store()
     try:
-        scan = classify(code, ScannerConfig(country=store.country))
+        scan = classify(code, ScannerConfig(country=store.country, currency=store.currency))
     except ScanError as exc:
-        raise SaleError(exc.reason, "unreadable") from exc
+        raise SaleError(exc.reason, exc.code) from exc
     out: dict[str, Any] = {"kind": type(scan).__name__}
     item = None
     if isinstance(scan, VariableMeasureItem):
         out.update(weight_grams=scan.weight_grams, price_minor=scan.price_minor)
         item = runtime.replica.by_gtin(scan.base_gtin) or runtime.replica.by_code(scan.item_code)
-    elif isinstance(scan, ProductCode | GS1Data) and scan.gtin:
-        item = runtime.replica.by_gtin(scan.gtin)
+    elif isinstance(scan, GS1Data):
+        out.update(weight_grams=scan.net_weight_grams, price_minor=scan.price_minor)
+        item = runtime.replica.by_gtins(scan.gtins)
+    elif isinstance(scan, ProductCode):
+        out.update(add_on=scan.add_on)
+        item = runtime.replica.by_gtins(scan.gtins)
+    elif isinstance(scan, Coupon):
+        out.update(coupon=scan.number, scheme=scan.scheme)
     out["item"] = item.as_dict(runtime.current_sale().clock()) if item else None
     return out
 
@@ -440,6 +454,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         runtime = build_runtime(config)
     except (NotPaired, Refused) as exc:
         sys.exit(f"pos-client: {exc}")
+    runtime.printer.start()  # prints what the journal still owes from before a crash
     first_sync(runtime)
     runtime.sync.start()
     server = make_server(config.host, config.port, create_app(runtime), threaded=True)
@@ -450,6 +465,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         server.serve_forever()
     finally:
         runtime.sync.stop()
+        runtime.printer.stop()
 
 
 if __name__ == "__main__":

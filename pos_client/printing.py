@@ -1,11 +1,13 @@
 """What the till prints: sale receipts (and marked copies), return receipts, X/Z reports, and
 drawer kicks, on the receipt printer named by the till's ``--printer`` URL.
 
-Printing is best effort and never undoes anything: a sale, a return or a closed session is in
-the outbox before its paper is asked for, and a printer fault is reported, not raised. Jobs run
-on a worker thread, one at a time, so the cashier's screen never waits on the printer. Every
-job has its own id, kept in the spool journal: a receipt job is the sale's UUID, so printing
-the same sale's receipt twice prints it once; a copy the cashier asks for has an id of its own.
+Printing never undoes anything: a sale, a return or a closed session is in the outbox before
+its paper is asked for, and a printer fault is reported, not raised. Every job is in the spool
+journal (on disk) before the cashier gets an answer, and a worker thread prints the journal's
+jobs one at a time, so the screen never waits on the printer and a till that crashes or loses
+its printer prints what it owed when it is back (``TillPrinter``). Every job has its own id: a
+receipt job is the sale's UUID, so printing the same sale's receipt twice prints it once; a copy
+(asked for by the cashier, or sent because the first may have printed) has an id of its own.
 
 Receipts are ``retail.receipt`` documents (the same layout the back office previews); the
 other documents are plain text lines in the store's language, sent the way ``hardware`` sends
@@ -14,8 +16,8 @@ a receipt's text: in a code page with every glyph, the printer's Chinese font, o
 
 from __future__ import annotations
 
+import json
 import logging
-import queue
 import secrets
 import threading
 from collections.abc import Callable, Sequence
@@ -24,9 +26,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hardware.escpos_receipt import document_job
+from hardware.escpos_receipt import drawer_job, plan_items, plan_job
 from hardware.printers import ReceiptPrinter
-from hardware.spool import SpoolJournal
+from hardware.profiles import PrinterProfile
+from hardware.spool import PRINTED, SpooledJob, SpoolJournal
 from pos_client.replica import Replica, StoreFacts
 from retail.barcodes import receipt_qr_url
 from retail.money import Money
@@ -34,6 +37,7 @@ from retail.receipt import (
     CurrencyDisplay,
     PrintItem,
     PrintLine,
+    PrintQR,
     ReceiptFormatter,
     receipt_from_sale,
     render_receipt,
@@ -165,7 +169,7 @@ def return_items(body: dict[str, Any], detail: dict[str, Any], store: StoreFacts
     items.append(PrintLine(w["return"], "center", True, "tall"))
     items.append(_rule(columns))
     for line in detail["lines"]:
-        quantity = (f"{fmt.weight_kg(line['quantity'])} kg" if line["sold_by"] == "weight"
+        quantity = (fmt.weight(line["quantity"]) if line["sold_by"] == "weight"
                     else f"{line['quantity']} x")
         items += [PrintLine(t) for t in two_columns(f"{quantity} {line['name']}", money(-line["refund"]),
                                                     columns)]
@@ -209,75 +213,169 @@ def _when(word: str, moment: str, who: str, fmt: ReceiptFormatter, timezone: str
 
 # -- print jobs -----------------------------------------------------------------------------
 
+RETRY_FIRST, RETRY_MAX = 1.0, 30.0  # seconds between tries while the printer is away
+
 
 class TillPrinter:
-    """The till's receipt printer, fed from one worker thread; outcomes by job id."""
+    """The till's receipt printer, fed through the spool journal by one worker thread.
+
+    A job is built and written to the journal before ``submit`` returns (its bytes, and its
+    printed items as the recipe for a copy), so a job the till accepted outlives a crash of the
+    till. The worker sends the journal's pending jobs in order, now, while the printer is away
+    (retrying with a growing pause) and after a restart (``start``). A job whose bytes may have
+    reached the printer before the till lost track of it (killed mid-send, or no acknowledgement)
+    is never sent as it was: a copy marked "COPY" goes instead, without a drawer kick, once. A
+    shopper never gets two receipts that both look like originals, and a receipt the till owes
+    is not lost to a crash or to a printer that was away.
+    """
 
     def __init__(self, url: str, spool_path: Any) -> None:
         self.url = url
-        self.spool_path = spool_path
+        self.journal = SpoolJournal(spool_path)
+        self.printer = ReceiptPrinter(url, journal=self.journal)
         self.outcomes: dict[str, str] = {}
         self.last: str | None = None
-        self._jobs: queue.Queue[tuple[str, Callable[[ReceiptPrinter], Any]]] = queue.Queue()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
 
-    def _printer(self) -> ReceiptPrinter:
-        return ReceiptPrinter(self.url, journal=SpoolJournal(self.spool_path))
+    @property
+    def profile(self) -> PrinterProfile:
+        return self.printer.profile
 
-    def submit(self, job_id: str, work: Callable[[ReceiptPrinter], Any]) -> str:
-        """Queue ``work`` (it gets the printer); answers at once with the job id."""
-        self.outcomes[job_id] = "printing"
-        self._jobs.put((job_id, work))
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._run, name="till-printer", daemon=True)
-            self._thread.start()
+    def start(self) -> None:
+        """Run the worker: it sends what the journal holds from before, and every new job."""
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stopping.clear()
+                self._thread = threading.Thread(target=self._run, name="till-printer", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def waiting(self) -> int:
+        """Jobs not yet printed (the printer is away, or busy with them)."""
+        return len(self.journal.pending(self.url))
+
+    def submit(self, job_id: str, build: Callable[[int, CurrencyDisplay], Sequence[PrintItem]], *,
+               locale: str, open_drawer: bool = False, copy: bool = False) -> str:
+        """Journal the document ``build(columns, display)`` as job ``job_id`` and answer at once;
+        the worker prints it. Raises what building it raises (the job is not taken then)."""
+        profile = self.profile
+        plan = plan_items(lambda display: build(profile.columns, display), profile)
+        data = plan_job(plan, profile, job_id=job_id, open_drawer=open_drawer)
+        self.journal.record(job_id, self.url, data, _recipe(locale, plan.items, copy))
+        return self._queued(job_id)
+
+    def _queued(self, job_id: str) -> str:
+        job = self.journal.get(job_id)
+        self.outcomes[job_id] = "printed" if job is not None and job.state == PRINTED else "printing"
+        self.start()
         return job_id
-
-    def _run(self) -> None:
-        printer: ReceiptPrinter | None = None
-        while True:
-            try:
-                job_id, work = self._jobs.get(timeout=30)
-            except queue.Empty:
-                return
-            try:
-                printer = printer or self._printer()
-                work(printer)
-                self.outcomes[job_id] = "printed"
-            except Exception as exc:  # noqa: BLE001 (any printer trouble is reported, not raised)
-                log.warning("print job %s did not print: %s", job_id, exc)
-                self.outcomes[job_id] = f"not printed: {exc}"
-            self.last = job_id
 
     def sale_receipt(self, data: dict[str, Any], locale: str, *, job_id: str, open_drawer: bool,
                      copy: bool = False) -> str:
         receipt = receipt_from_sale(data)
-        if not copy:
-            return self.submit(job_id, lambda p: p.print_receipt(receipt, locale, job_id=job_id,
-                                                                 open_drawer=open_drawer))
 
-        def reprint(printer: ReceiptPrinter) -> None:
-            columns = printer.profile.columns
-            job = document_job(lambda display: [*copy_banner(locale, columns),
-                                                *render_receipt(receipt, locale, columns, display)],
-                               printer.profile, job_id=job_id)
-            printer.send(job_id, job)
+        def build(columns: int, display: CurrencyDisplay) -> list[PrintItem]:
+            banner = copy_banner(locale, columns) if copy else []
+            return [*banner, *render_receipt(receipt, locale, columns, display)]
 
-        return self.submit(job_id, reprint)
+        return self.submit(job_id, build, locale=locale, open_drawer=open_drawer, copy=copy)
 
     def document(self, build: Callable[[int, CurrencyDisplay], Sequence[PrintItem]], *, job_id: str,
-                 open_drawer: bool = False) -> str:
-        """Text items built for the printer's width (``build(columns, display)``)."""
-
-        def run(printer: ReceiptPrinter) -> None:
-            columns = printer.profile.columns
-            printer.send(job_id, document_job(lambda display: build(columns, display), printer.profile,
-                                              job_id=job_id, open_drawer=open_drawer))
-
-        return self.submit(job_id, run)
+                 locale: str, open_drawer: bool = False) -> str:
+        """Text items built for the printer's width (``build(columns, display)``); a document
+        that cannot be built is reported, not raised (what it records is already safe)."""
+        try:
+            return self.submit(job_id, build, locale=locale, open_drawer=open_drawer)
+        except Exception as exc:  # noqa: BLE001 (a paper problem never undoes the deed)
+            log.warning("print job %s cannot be made: %s", job_id, exc)
+            self.outcomes[job_id] = f"not printed: {exc}"
+            return job_id
 
     def kick_drawer(self, job_id: str) -> str:
-        return self.submit(job_id, lambda p: p.open_drawer(job_id=job_id))
+        self.journal.record(job_id, self.url, drawer_job(job_id, self.profile))
+        return self._queued(job_id)
+
+    # -- the worker ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        pause = RETRY_FIRST
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                done = all(self._deliver(job) for job in self.journal.pending(self.url))
+            except Exception:  # noqa: BLE001 (the worker outlives any one bad job or disk hiccup)
+                log.exception("the print worker failed a pass; trying again")
+                done = False
+            if done:
+                pause = RETRY_FIRST
+                self._wake.wait()  # until a new job (or stop)
+            else:  # the printer is away: keep the order, try again in a while
+                self._wake.wait(pause)
+                pause = min(pause * 2, RETRY_MAX)
+
+    def _deliver(self, job: SpooledJob) -> bool:
+        """Print one pending job; False when the printer did not take it."""
+        if self._stopping.is_set():
+            return False
+        if job.reached:
+            return self._replace(job)
+        try:
+            self.printer.send(job.job_id, job.data)
+        except Exception as exc:  # noqa: BLE001 (any printer trouble is reported, not raised)
+            log.warning("print job %s did not print yet: %s", job.job_id, exc)
+            self.outcomes[job.job_id] = f"not printed: {exc}"
+            self.last = job.job_id
+            return False
+        self.outcomes[job.job_id] = "printed"
+        self.last = job.job_id
+        return True
+
+    def _replace(self, job: SpooledJob) -> bool:
+        """A job that may have printed: send a marked copy in its place, once."""
+        recipe = json.loads(job.recipe) if job.recipe else None
+        if recipe is None or recipe.get("copy"):
+            # A drawer kick, or a copy that may have printed itself: nothing more to send.
+            self.journal.mark_unconfirmed(job.job_id)
+            self.outcomes[job.job_id] = "may have printed"
+            return True
+        locale, items = recipe["locale"], _items(recipe["items"])
+        copy_id = copy_job_id(job.job_id)
+        try:
+            self.submit(copy_id, lambda columns, display: [*copy_banner(locale, columns), *items],
+                        locale=locale, copy=True)
+        except Exception as exc:  # noqa: BLE001 (no copy can be made: say so, do not resend)
+            log.warning("no copy of print job %s can be made: %s", job.job_id, exc)
+            self.journal.mark_unconfirmed(job.job_id)
+            self.outcomes[job.job_id] = f"may have printed; no copy: {exc}"
+            return True
+        self.journal.mark_replaced(job.job_id, copy_id)
+        self.outcomes[job.job_id] = f"reprinted as {copy_id}"
+        log.info("print job %s may have printed before the till lost track of it: "
+                 "printing the copy %s", job.job_id, copy_id)
+        copy = self.journal.get(copy_id)
+        return copy is not None and self._deliver(copy)
+
+
+def _recipe(locale: str, items: Sequence[PrintItem], copy: bool) -> str:
+    """What the journal keeps to print a copy of a job: its language and printed items."""
+    return json.dumps({"locale": locale, "copy": copy, "items": [
+        {"qr": item.data} if isinstance(item, PrintQR) else
+        {"text": item.text, "align": item.align, "bold": item.bold, "size": item.size}
+        for item in items]}, ensure_ascii=False)
+
+
+def _items(data: list[dict[str, Any]]) -> list[PrintItem]:
+    return [PrintQR(entry["qr"]) if "qr" in entry else
+            PrintLine(entry["text"], entry["align"], entry["bold"], entry["size"]) for entry in data]
 
 
 def copy_job_id(uuid: str) -> str:

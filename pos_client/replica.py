@@ -343,6 +343,10 @@ class Replica(LocalDatabase):
             return None
         return self._item("WHERE s.code = (SELECT sku FROM gtin WHERE gtin = ?)", (key,))
 
+    def by_gtins(self, gtins: Iterable[str]) -> Item | None:
+        """The first of ``gtins`` this till knows: a scan's readings, the likeliest first."""
+        return next(filter(None, map(self.by_gtin, gtins)), None)
+
     def search(self, text: str, limit: int = 20) -> list[Item]:
         """Names, brands and codes that start with each word typed; shortest texts first."""
         words = [w for w in re.split(r"\s+", text.strip()) if w]

@@ -35,6 +35,7 @@ from pos_client.server_api import Refused, ServerApi, Unreachable
 from pos_client.sync import SyncLoop
 from retail.barcodes import MemberQR
 from retail.money import currency_exponent
+from retail.receipt import printable
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,8 @@ class TillRuntime:
             self.sale = None
         store = self.replica.store()
         self.printer.document(lambda columns, display: cash_report_items(
-            report, store.locale, store.timezone, columns, display), job_id=f"z-{report['uuid']}")
+            report, store.locale, store.timezone, columns, display), job_id=f"z-{report['uuid']}",
+            locale=store.locale)
         self.sync.wake()
         return report
 
@@ -297,7 +299,7 @@ class TillRuntime:
         body, detail = {**document.body, "refunds": done["refunds"]}, document.detail
         self.printer.document(lambda columns, display: return_items(
             body, detail, store, self.till_name, columns, display),
-            job_id=f"return-{done['uuid']}", open_drawer=done["cash"] > 0)
+            job_id=f"return-{done['uuid']}", locale=store.locale, open_drawer=done["cash"] > 0)
         self.sync.wake()
         return done
 
@@ -313,14 +315,15 @@ class TillRuntime:
         out.update(
             device=self.credentials.device, store=self.credentials.store,
             catalogue=self.replica.counts() if self.replica.ready else None,
-            store_name=store.name if store else None, language=store.language if store else None,
+            store_name=printable(store.name) if store else None, language=store.language if store else None,
             locale=store.locale if store else None, currency=store.currency if store else None,
             currency_exponent=currency_exponent(store.currency) if store else None,
             cashier=self.cashier.as_dict() if self.cashier else None,
             session=({k: session[k] for k in ("uuid", "opened_at", "float", "opened_by")}
                      if session else None),
             alipay=bool(out["online"]),
-            printer=self.printer.outcomes.get(self.printer.last or "") if self.printer.last else None)
+            printer=self.printer.outcomes.get(self.printer.last or "") if self.printer.last else None,
+            print_waiting=self.printer.waiting())
         return out
 
     def display(self) -> dict[str, Any]:
@@ -345,10 +348,12 @@ class TillRuntime:
             return out
         payment = summary.get("payment")
         out.update(
-            lines=[{"name": ln["name"], "quantity": ln["quantity"], "sold_by": ln["sold_by"],
+            # Names and reasons from the catalogue, printable as on paper (retail.receipt).
+            lines=[{"name": printable(ln["name"]), "quantity": ln["quantity"], "sold_by": ln["sold_by"],
                     "unit_price": ln["unit_price"], "net": ln["net"]}
                    for ln in summary["lines"] if not ln["voided"]],
-            discounts=[{"reason": d["reason"], "amount": d["amount"]} for d in summary["discounts"]],
+            discounts=[{"reason": printable(d["reason"]), "amount": d["amount"]}
+                       for d in summary["discounts"]],
             total=summary["total"], due=summary["due"], paid=summary["paid"], change=summary["change"],
             member=summary["member"], message="sale")
         if sale.completed is not None:

@@ -23,6 +23,8 @@ from typing import Any
 from pos_client.outbox import Outbox
 from pos_client.replica import Item, Replica, StoreFacts
 from retail.barcodes import (
+    AddOn,
+    Coupon,
     GS1Data,
     MemberQR,
     ProductCode,
@@ -178,7 +180,7 @@ class Sale:
         self.replica = replica
         self.store: StoreFacts = replica.store()
         self.regime = regime_for(self.store.country)
-        self.scanner = ScannerConfig(country=self.store.country)
+        self.scanner = ScannerConfig(country=self.store.country, currency=self.store.currency)
         self.cashier = cashier
         self.clock = clock
         self.cash_session = cash_session
@@ -207,7 +209,7 @@ class Sale:
         try:
             return classify(text, self.scanner)
         except ScanError as exc:
-            raise SaleError(exc.reason, "unreadable") from exc
+            raise SaleError(exc.reason, exc.code) from exc
 
     def scan(self, text: str) -> SaleLine | None:
         """Add what was scanned; a member QR marks the shopper as a member, to be verified by
@@ -247,36 +249,59 @@ class Sale:
     def _resolve(self, scan: Scan) -> tuple[Item, int, int, int | None]:
         """(item, quantity, unit price, label price) for a scan that names a product."""
         if isinstance(scan, VariableMeasureItem):
-            return self._weighed_label(scan)
-        gtin = scan.gtin if isinstance(scan, ProductCode | GS1Data) else None
-        if gtin is None:
+            item = self.replica.by_gtin(scan.base_gtin) or self.replica.by_code(scan.item_code)
+            if item is None:
+                raise SaleError(f"scale item {scan.item_code} is not in this till's catalogue",
+                                "unknown-item")
+            if scan.weight_grams is not None and item.sold_by != "weight":
+                raise SaleError(f"{item.name} is sold by the piece, but its label carries a weight",
+                                "invalid")
+            return self._labelled(item, scan.weight_grams, scan.price_minor)
+        if isinstance(scan, Coupon):
+            raise SaleError(f"this is a coupon ({scan.scheme}: {scan.number}), not an item or a "
+                            "payment; this till does not redeem paper coupons", "coupon",
+                            kind="Coupon")
+        if isinstance(scan, AddOn):
+            raise SaleError(f"the scanner sent the add-on {scan.digits} on its own: set it to send "
+                            "add-ons with their main code", "add-on", kind="AddOn")
+        gtins = scan.gtins if isinstance(scan, ProductCode | GS1Data) else ()
+        if not gtins:
             raise SaleError(f"this is a {type(scan).__name__}, not an item", "not-an-item",
                             kind=type(scan).__name__)
-        item = self.replica.by_gtin(gtin)
+        item = self.replica.by_gtins(gtins)
         if item is None:
             raise SaleError(f"{scan.raw} is not in this till's catalogue; ask the office to add it",
                             "unknown-item")
-        grams = scan.net_weight_grams if isinstance(scan, GS1Data) else None
-        if item.sold_by == "weight" and not grams:
-            raise SaleError(f"{item.name} is sold by weight: weigh it and key in the grams",
-                            "needs-weight", sku=item.code)
-        return item, grams or 1, self._price(item), None
+        if isinstance(scan, GS1Data):
+            # A pack's net content (310n) is no quantity; a weighed item's label weight is.
+            grams = scan.net_weight_grams if item.sold_by == "weight" else None
+            return self._labelled(item, grams, scan.price_minor)
+        return self._labelled(item, None, None)
 
-    def _weighed_label(self, scan: VariableMeasureItem) -> tuple[Item, int, int, int | None]:
-        item = self.replica.by_gtin(scan.base_gtin) or self.replica.by_code(scan.item_code)
-        if item is None:
-            raise SaleError(f"scale item {scan.item_code} is not in this till's catalogue", "unknown-item")
+    def _labelled(self, item: Item, grams: int | None, price: int | None,
+                  ) -> tuple[Item, int, int, int | None]:
+        """(item, quantity, unit price, label price) for what a label says: the weight, the
+        amount to pay (an in-store EAN-13, GS1 392n/393n), both, or neither. The amount on a
+        label is what the shopper pays; the line is made so the server prices it to that."""
         per_unit = self._price(item)
-        if scan.weight_grams is not None:
-            if item.sold_by != "weight":
-                raise SaleError(f"{item.name} is sold by the piece, but its label carries a weight",
-                                "invalid")
-            return item, scan.weight_grams, per_unit, None
-        assert scan.price_minor is not None
-        if item.sold_by != "weight":  # a fixed-price pack labelled at the counter
-            return item, 1, scan.price_minor, scan.price_minor
-        grams, unit_price = grams_for_label_price(scan.price_minor, per_unit, self.currency)
-        return item, grams, unit_price, scan.price_minor
+        if item.sold_by != "weight":
+            if price is not None:  # a fixed-price pack labelled at the counter
+                return item, 1, price, price
+            return item, 1, per_unit, None
+        if price is None:
+            if not grams:
+                raise SaleError(f"{item.name} is sold by weight: weigh it and key in the grams",
+                                "needs-weight", sku=item.code)
+            return item, grams, per_unit, None
+        if not grams:
+            grams, unit_price = grams_for_label_price(price, per_unit, self.currency)
+            return item, grams, unit_price, price
+        if _weighed_amount(per_unit, grams, self.currency) == price:
+            return item, grams, per_unit, price
+        unit_price = unit_price_for_label(price, grams, self.currency)
+        if unit_price is None:  # no price per kg gives that amount at that weight
+            grams, unit_price = grams_for_label_price(price, per_unit, self.currency)
+        return item, grams, unit_price, price
 
     def _price(self, item: Item) -> int:
         price = item.price_at(self.clock())
@@ -582,11 +607,20 @@ def grams_for_label_price(price: int, per_kg: int, currency: str) -> tuple[int, 
             if _weighed_amount(per_kg, grams, currency) == price:
                 return grams, per_kg
         for grams in nearby:
-            guess = round(price * 1000 / grams)
-            for unit in (guess, guess - 1, guess + 1):
-                if unit >= 0 and _weighed_amount(unit, grams, currency) == price:
-                    return grams, unit
+            unit = unit_price_for_label(price, grams, currency)
+            if unit is not None:
+                return grams, unit
     return 1000, price  # a kilogram at the label's price: the amount is right, if not the weight
+
+
+def unit_price_for_label(price: int, grams: int, currency: str) -> int | None:
+    """The price per kg that ``price_order`` turns into exactly ``price`` for ``grams``, if any
+    (above a kilogram, one minor unit per kg moves the amount by more than one)."""
+    guess = round(price * 1000 / grams)
+    for unit in (guess, guess - 1, guess + 1):
+        if unit >= 0 and _weighed_amount(unit, grams, currency) == price:
+            return unit
+    return None
 
 
 def _weighed_amount(per_kg: int, grams: int, currency: str) -> int:

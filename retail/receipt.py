@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
+from babel.units import format_compound_unit, format_unit
 
 from retail.money import Money, MoneyError
 
@@ -375,6 +376,35 @@ class PrintQR:
 PrintItem = PrintLine | PrintQR
 
 
+# Whitespace that breaks or spaces text (tab, LF, VT, FF, CR, NEL) becomes a space; every other
+# C0/C1 control (ESC, GS, DLE, FS, DEL ...) goes: in a print job or a pole display's stream it
+# would be a command.
+_SPACE_CONTROLS = frozenset("\t\n\x0b\x0c\r\x85")
+
+
+def printable(text: str) -> str:
+    """``text`` as it may reach a printer, a label or a customer display.
+
+    Names, reasons and addresses come from the database, where anyone with back-office access
+    can type anything: a control character in them would travel into the ESC/POS stream as a
+    command (``ESC p`` kicks the drawer, ``GS V`` cuts), and a line or paragraph separator has no
+    glyph and stops a receipt from printing at all. So controls are removed; line and paragraph
+    separators (U+2028, U+2029, NEL) and every other kind of space (Babel's no-break and narrow
+    spaces included, which printer code pages lack) become plain spaces; invisible format
+    characters (bidi overrides, zero-width joiners, a byte-order mark), surrogates and
+    unassigned or private code points are dropped. What is left is printable as it reads.
+    """
+    if text.isascii() and text.isprintable():
+        return text  # the common case, untouched
+    out = []
+    for char in text:
+        if char.isprintable():
+            out.append(char)
+        elif char in _SPACE_CONTROLS or unicodedata.category(char) in ("Zs", "Zl", "Zp"):
+            out.append(" ")
+    return "".join(out)
+
+
 def char_width(char: str) -> int:
     """Columns a character takes on a receipt: CJK ideographs take two, like on the printer."""
     if unicodedata.combining(char):
@@ -387,7 +417,11 @@ def text_width(text: str) -> int:
 
 
 def wrap_text(text: str, columns: int) -> list[str]:
-    """Wrap on words where there are spaces, and anywhere in scripts written without them."""
+    """Wrap on words where there are spaces, and anywhere in scripts written without them.
+
+    This and ``two_columns`` are how every text reaches paper, so both make it ``printable``
+    first: the lines of a name with a control character are those of the name without it."""
+    text = printable(text)
     if text_width(text) <= columns:
         return [text]
     if " " in text and all(char_width(c) == 1 for c in text):
@@ -411,7 +445,7 @@ def truncate(text: str, columns: int) -> str:
 def two_columns(left: str, right: str, columns: int) -> list[str]:
     """``left`` and ``right`` on one line; when they do not fit, the left side wraps, or (if
     the right side leaves it too little room) takes lines of its own above the right side."""
-    right = truncate(right, columns)
+    left, right = printable(left), truncate(printable(right), columns)
     room = columns - text_width(right) - 1
     if text_width(left) > room and room < columns // 2:
         return [*wrap_text(left, columns), " " * (columns - text_width(right)) + right]
@@ -419,12 +453,6 @@ def two_columns(left: str, right: str, columns: int) -> list[str]:
     last = left_lines[-1]
     padding = columns - text_width(last) - text_width(right)
     return [*left_lines[:-1], last + " " * padding + right]
-
-
-def plain_spaces(text: str) -> str:
-    """Babel's no-break and narrow spaces as plain ones: a monospace receipt has no use for
-    them, and most printer code pages lack them."""
-    return text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2009", " ")
 
 
 class ReceiptFormatter:
@@ -437,22 +465,29 @@ class ReceiptFormatter:
 
     def money(self, amount: Money) -> str:
         if self.currency_display == "symbol":
-            return plain_spaces(amount.format(self.locale))
+            return printable(amount.format(self.locale))
         # An ISO code for printers whose code pages lack the symbol (₽ on a CP866 printer).
         pattern = Locale.parse(self.locale).currency_formats["standard"].pattern
         pattern = pattern.split(";")[0].replace("¤", "¤¤")
         text = format_currency(amount.decimal, amount.currency, format=pattern,
                                locale=self.locale, currency_digits=True)
-        return plain_spaces(text)
+        return printable(text)
 
-    def weight_kg(self, grams: int) -> str:
-        return format_decimal(Decimal(grams) / 1000, format="0.000", locale=self.locale)
+    def weight(self, grams: int) -> str:
+        """A weight in kilograms with the locale's unit: "0,412 kg", "0,412 кг"."""
+        return printable(format_unit(Decimal(grams) / 1000, "mass-kilogram", "short", format="0.000",
+                                     locale=self.locale))
+
+    def per_kg(self, amount: Money) -> str:
+        """A price per kilogram the locale's way: "12,90 €/kg", "129,00 ₽/кг"."""
+        return printable(format_compound_unit(self.money(amount), denominator_unit="mass-kilogram",
+                                              length="short", locale=self.locale) or "")
 
     def rate(self, rate: Decimal) -> str:
         return format_decimal(rate, format="0.###", locale=self.locale) + "%"
 
     def when(self, moment: datetime) -> str:
-        return plain_spaces(format_datetime(moment, "medium", locale=self.locale))
+        return printable(format_datetime(moment, "medium", locale=self.locale))
 
 
 def render_receipt(
@@ -512,7 +547,7 @@ def _body(receipt: Receipt, fmt: ReceiptFormatter, columns: int) -> list[PrintIt
 
 def _line_detail(line: ReceiptLine, fmt: ReceiptFormatter) -> str | None:
     if line.weight_grams is not None:
-        return f"{fmt.weight_kg(line.weight_grams)} kg x {fmt.money(line.unit_price)}/kg"
+        return f"{fmt.weight(line.weight_grams)} x {fmt.per_kg(line.unit_price)}"
     if line.quantity != 1:
         return f"{line.quantity} x {fmt.money(line.unit_price)}"
     return None
@@ -572,5 +607,5 @@ __all__ = [
     "Discount", "MoneyError", "PrintItem", "PrintLine", "PrintQR", "Receipt", "ReceiptError",
     "ReceiptFormatter", "ReceiptLine", "Store", "TaxLine", "TaxMode", "Tender",
     "SUPPORTED_LOCALES", "labels_for", "receipt_from_sale", "receipt_text", "render_receipt",
-    "text_width", "wrap_text",
+    "printable", "text_width", "wrap_text",
 ]

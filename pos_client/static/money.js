@@ -143,14 +143,18 @@
     return out.sort((a, b) => a - b).slice(0, count || 6);
   }
 
-  /* A line's quantity as a person reads it: pieces, or grams as "0,512 kg". */
+  /* A line's quantity as a person reads it: pieces, or grams as "0,512 kg" ("0,512 кг"):
+   * the locale's unit, as the receipt prints it (CLDR through Babel there, Intl here). */
   function quantityFormatter(locale) {
     const tag = localeTag(locale);
-    const kg = new Intl.NumberFormat(tag, { minimumFractionDigits: 3, maximumFractionDigits: 3 });
+    const kg = new Intl.NumberFormat(tag, {
+      style: "unit", unit: "kilogram", unitDisplay: "short",
+      minimumFractionDigits: 3, maximumFractionDigits: 3,
+    });
     const pieces = new Intl.NumberFormat(tag, { maximumFractionDigits: 0 });
     return function formatQuantity(quantity, soldBy) {
       if (soldBy === "weight") {
-        return kg.format(decimalString(quantity, 3)) + " kg";
+        return kg.format(decimalString(quantity, 3));
       }
       return pieces.format(quantity);
     };

@@ -188,7 +188,7 @@ def e_receipt(sale_id: str) -> Response:
     shown_lines = []
     for ln in lines:
         if ln.sold_by == "weight":
-            detail = f"{fmt.weight_kg(ln.quantity)} kg × {money(ln.unit_price)}/kg"
+            detail = f"{fmt.weight(ln.quantity)} × {fmt.per_kg(Money(ln.unit_price, order.currency))}"
         else:
             detail = f"{ln.quantity} × {money(ln.unit_price)}" if ln.quantity != 1 else ""
         shown_lines.append({
@@ -252,7 +252,7 @@ def _returns_of(session: Session, order_id: int, names: dict[int, str], fmt: Rec
             .join(OrderLine, (OrderLine.order_id == order_id) & (OrderLine.line_no == SaleReturnLine.line_no))
             .where(SaleReturnLine.return_id.in_([r.id for r in returns]))
             .order_by(SaleReturnLine.return_id, SaleReturnLine.line_no)):
-        amount = f"{fmt.weight_kg(quantity)} kg" if sold_by == "weight" else f"{quantity} ×"
+        amount = fmt.weight(quantity) if sold_by == "weight" else f"{quantity} ×"
         items[return_id].append(f"{amount} {names.get(line_no, '')}")
     return [{"number": r.number, "when": fmt.when(r.occurred_at.astimezone(zone)),
              "lines": items[r.id], "refunded": money(r.total)} for r in returns]

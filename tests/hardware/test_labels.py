@@ -55,7 +55,7 @@ def test_weighed_goods_show_the_price_per_kg_and_packs_their_unit_price():
     pack = ShelfLabel.from_data(CHINESE_AND_RUSSIAN[1])
 
     assert weighed.price_text() == "2,49 €/kg" and weighed.unit_price_text() is None
-    assert pack.price_text() == "89,90 ₽" and pack.unit_price_text() == "96,67 ₽/kg"
+    assert pack.price_text() == "89,90 ₽" and pack.unit_price_text() == "96,67 ₽/кг"  # Russian unit
 
 
 @pytest.mark.parametrize("bad", [

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
 
 from hardware.escpos_decode import decode
-from hardware.escpos_receipt import DRAWER_KICK
+from hardware.escpos_receipt import DRAWER_KICK, receipt_job
 from hardware.jobs import InvalidJobId, job_header, job_id_from_process_ids
 from hardware.printers import (
     PrinterError,
@@ -17,8 +18,10 @@ from hardware.printers import (
     parse_printer_url,
 )
 from hardware.profiles import UnknownProfile, get_profile
+from hardware.samples import demo_sale
 from hardware.spool import PENDING, PRINTED, SpoolJournal
 from hardware.virtual_printer import VirtualPrinter
+from retail.receipt import ReceiptFormatter, receipt_from_sale
 
 
 @pytest.mark.parametrize(("url", "scheme", "location", "options"), [
@@ -55,6 +58,28 @@ def test_profiles_know_paper_width_code_pages_qr_and_cutter():
     assert "CP858" in epson.usable_code_pages and "CP866" in epson.usable_code_pages
     assert (clone.width_dots, clone.native_qr, clone.cutter) == (384, False, False)
     assert chinese.double_byte == "GB18030" and epson.double_byte is None
+
+
+@pytest.mark.parametrize(("locale", "currency", "name", "page"), [
+    ("en_GB", "GBP", "Tea, 80 bags", 0),  # "£" is in CP437: ESC t 0
+    ("ru_RU", "RUB", "Чай чёрный", 17),  # Cyrillic: CP866 is ESC t 17
+])
+def test_a_58_mm_clone_selects_code_pages_by_numbers_epson_printers_read_the_same(
+        demo_receipt, locale, currency, name, page):
+    sale = demo_sale("en_US")
+    sale.update(currency=currency, tax_mode="inclusive", receipt_url=None)
+    sale["lines"] = [{"name": name, "unit_price": 250, "tax_rate": "20"}]
+    sale["discounts"], sale["tenders"] = [], [{"method": "cash", "amount": 500}]
+    receipt = receipt_from_sale(sale)
+    clone = get_profile("POS-5890")
+
+    job = receipt_job(receipt, locale, clone, job_id="gb-1")
+
+    assert re.findall(rb"\x1bt(.)", job) == [bytes([page])]
+    # A clone that numbers code pages as Epson does prints what an Epson would.
+    as_epson = decode(job, get_profile("TM-T20II"), render=False).text
+    fmt = ReceiptFormatter(locale, "code" if currency == "RUB" else "symbol")
+    assert name in as_epson and fmt.money(receipt.total) in as_epson
 
 
 def test_dummy_printer_keeps_the_bytes(demo_receipt):

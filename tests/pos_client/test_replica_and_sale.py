@@ -6,13 +6,15 @@ from __future__ import annotations
 import os
 import stat
 
+import pytest
+
 from pos_client.outbox import push_waiting
 from pos_client.replica import sync_catalogue
-from pos_client.sale import Sale, grams_for_label_price
+from pos_client.sale import Sale, SaleError, grams_for_label_price
 from retail.gs1 import with_check_digit
 from retail.money import Money
 from retail.pricing import LineInput, line_amount
-from tests.pos_client.conftest import HAKE_PER_KG, SCALE_ITEM, LocalTill, Plaza
+from tests.pos_client.conftest import HAKE_PER_KG, SCALE_GTIN, SCALE_ITEM, LocalTill, Plaza
 
 
 def _server_counts(plaza: Plaza) -> dict[str, int]:
@@ -86,6 +88,35 @@ def test_a_price_label_becomes_a_weight_that_prices_back_to_the_label() -> None:
             grams, unit = grams_for_label_price(price, per_kg, "EUR")
             line = LineInput("HAKE", grams, Money(unit, "EUR"), sold_by="weight")
             assert line_amount(line).amount == price, (price, per_kg)
+
+
+def test_gs1_fresh_food_labels_ring_up_their_weight_and_price(local_till: LocalTill,
+                                                               server_up: Plaza) -> None:
+    sync_catalogue(local_till.replica, local_till.api)
+    hake = "01" + SCALE_GTIN.zfill(14)
+    sale = Sale(local_till.replica, cashier="cashier1.xanadu")
+    # The fish counter's scale prints GS1 DataBar Expanded: 750 g and 9.68 EUR to pay (392n).
+    sale.scan(f"]e0{hake}31030007503922968\r\n")
+    # Another scale still at an older price per kg, its amount with the currency (393n, 978 EUR):
+    # the shopper pays what the label says.
+    sale.scan(f"]e0{hake}310300120039329781600")
+    # Coupons and misreads are said to be so, and the basket stays as it was.
+    with pytest.raises(SaleError) as coupon:
+        sale.scan("2551234567890128")  # a Global Coupon Number, shaped like an Alipay code
+    with pytest.raises(SaleError) as misread:
+        sale.scan(f"]e0{hake[:-1]}931030007503922968")  # check digit 9 for 4
+    lines = sale.summary()["lines"]
+
+    assert [(ln["sku"], ln["quantity"], ln["net"], ln["label_price"]) for ln in lines] == [
+        ("SCALE-HAKE", 750, 968, 968), ("SCALE-HAKE", 1200, 1600, 1600)]
+    assert (coupon.value.code, misread.value.code) == ("coupon", "wrong-check-digit")
+    sale.pay_cash(2568)
+    sale.complete(local_till.outbox)
+    result = push_waiting(local_till.outbox, local_till.api, 50)
+    assert (result.sent, result.rejected) == (1, 0)  # the server prices the lines to the labels
+    record = local_till.outbox.get(sale.uuid)
+    assert record is not None
+    assert server_up.api("GET", f"/orders/{record['order']}").json()["total"] == 2568
 
 
 def test_a_cash_sale_is_priced_as_the_server_prices_it(local_till: LocalTill, server_up: Plaza) -> None:

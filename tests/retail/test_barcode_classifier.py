@@ -1,4 +1,10 @@
-"""The scanner classifier on real-format codes of every kind, and fuzzed."""
+"""The scanner classifier on real-format codes of every kind, and fuzzed.
+
+The tables below are what real scanners send: with or without the AIM symbology identifier
+(``]E0`` EAN-13/UPC-A/UPC-E, ``]E3`` with an add-on, ``]E4`` EAN-8, ``]C1`` GS1-128, ``]e0``
+GS1 DataBar, ``]d2`` GS1 DataMatrix, ``]Q1`` QR), the GS character (0x1d) where GS1 data has an
+FNC1 separator, and the Enter a keyboard wedge types at the end.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,8 @@ from hypothesis import strategies as st
 
 from retail.barcodes import (
     MEMBER_QR_PREFIX,
+    AddOn,
+    Coupon,
     GS1DigitalLink,
     GS1ElementString,
     MemberQR,
@@ -215,3 +223,193 @@ def test_classify_never_raises_anything_but_its_own_error(scanned):
         assert error.reason
     else:
         assert result.raw
+
+
+# --- the scanner table: UPC-E -----------------------------------------------------------------
+
+COKE_CAN = "00049000006346"  # Coca-Cola 12 oz can: UPC-A 049000006346, printed as UPC-E 04963406
+
+
+@pytest.mark.parametrize(("scanned", "gtin", "alternatives"), [
+    ("04963406\r\n", COKE_CAN, ()),  # default setup: number system, 6 digits, check digit
+    ("]E004963406", COKE_CAN, ()),  # the same with the AIM identifier
+    ("]E00049000006346", COKE_CAN, ()),  # expanded to 13 digits, as GS1 says ]E0 should be
+    ("049000006346", COKE_CAN, ()),  # expanded to UPC-A ("transmit UPC-E as UPC-A")
+    ("496340", COKE_CAN, ()),  # no number system, no check digit
+    ("0496340", COKE_CAN, ()),  # number system, no check digit
+    ("4963406", COKE_CAN, ()),  # no number system, check digit
+    ("004963406", COKE_CAN, ()),  # country code 0 in front ("system character & country code")
+    # The textbook UPC-E 01234565 is also a valid EAN-8: a UPC-E first, the EAN-8 as a fallback
+    # for the catalogue lookup; with an identifier there is no doubt.
+    ("01234565", "00012345000065", ("00000001234565",)),
+    ("]E001234565", "00012345000065", ()),
+    ("]E401234565", "00000001234565", ()),
+    # EAN-8 from GS1 US (prefix 1) that a UPC-E with number system 1 would also read.
+    ("12345601", "00000012345601", ("00123000004561",)),
+    ("01234503", "00000001234503", ()),  # a company's own EAN-8 (prefix 0) that is no UPC-E
+])
+def test_upc_e_as_scanners_send_it(scanned, gtin, alternatives):
+    result = classify(scanned)
+
+    assert isinstance(result, ProductCode)
+    assert (result.gtin, result.alternatives) == (gtin, alternatives)
+
+
+@pytest.mark.parametrize("scanned", ["04963407", "]E004963407", "]E401234566", "]E00049000006347",
+                                     "04963401\r\n"])
+def test_a_misread_upc_e_is_a_wrong_check_digit(scanned):
+    with pytest.raises(ScanError, match="wrong check digit") as error:
+        classify(scanned)
+    assert error.value.code == "wrong-check-digit"
+
+
+@pytest.mark.parametrize("scanned", ["]E40123456", "]E08412345678", "]I1841234567890"])
+def test_a_code_of_the_wrong_length_for_its_symbology_asks_to_check_the_scanner(scanned):
+    with pytest.raises(ScanError, match="check its setup"):
+        classify(scanned)
+
+
+def test_upc_e_lookups_try_the_other_reading():
+    result = classify("01234565")
+
+    assert isinstance(result, ProductCode) and result.symbol == "UPC-E"
+    assert result.gtins == ("00012345000065", "00000001234565")
+
+
+# --- the scanner table: EAN-2 / EAN-5 add-ons ----------------------------------------------------
+
+ISBN = "09780306406157"
+MAGAZINE = "09770317847001"  # ISSN 0317-8471 as EAN-13
+US_MAGAZINE = "00070989302129"
+
+
+@pytest.mark.parametrize(("scanned", "gtin", "add_on"), [
+    ("]E3978030640615751995", ISBN, "51995"),  # a book with its price add-on (USD 19.95)
+    ("978030640615751995", ISBN, "51995"),  # the same from a scanner without identifiers
+    ("]E3978030640615790000", ISBN, "90000"),  # "no suggested price"
+    ("]E3977031784700105", MAGAZINE, "05"),  # a magazine, issue 05
+    ("977031784700105\r", MAGAZINE, "05"),
+    ("]E307098930212900512", US_MAGAZINE, "00512"),  # a US magazine: UPC-A and EAN-5
+    ("07098930212900512", US_MAGAZINE, "00512"),
+    ("]E30123456512", "00012345000065", "12"),  # UPC-E with a 2-digit add-on
+])
+def test_add_ons_belong_to_their_main_code(scanned, gtin, add_on):
+    result = classify(scanned)
+
+    assert isinstance(result, ProductCode), result  # not GS1 element strings with AI 97
+    assert (result.gtin, result.add_on) == (gtin, add_on)
+    assert "97" not in getattr(result, "elements", {})
+
+
+@pytest.mark.parametrize(("scanned", "digits"), [("]E251995", "51995"), ("]E105", "05")])
+def test_an_add_on_sent_alone_is_an_add_on(scanned, digits):
+    result = classify(scanned)
+
+    assert isinstance(result, AddOn) and result.digits == digits
+
+
+def test_a_book_with_a_misread_main_code_is_a_wrong_check_digit():
+    with pytest.raises(ScanError, match="wrong check digit"):
+        classify("]E3978030640615851995")
+
+
+# --- the scanner table: GS1 prices (392n, 393n) on fresh-food labels -----------------------------
+
+FRESH = "98412345000129"  # a variable-measure trade item (indicator 9)
+
+
+@pytest.mark.parametrize(("scanned", "grams", "price"), [
+    # GS1 DataBar Expanded from a scale: GTIN, net weight 1.250 kg, 5.95 to pay.
+    (f"]e001{FRESH}31030012503922595", 1250, 595),
+    (f"]e001{FRESH}31030012503932978595", 1250, 595),  # 393n: ISO 978 (EUR) and the amount
+    (f"]C101{FRESH}3922595\x1d3103001250", 1250, 595),  # GS1-128: FNC1 after the price
+    (f"01{FRESH}3922595\x1d3103001250\r\n", 1250, 595),  # no identifier, GS kept
+    (f"(01){FRESH}(3103)001250(3922)595", 1250, 595),  # the label's printed text
+    (f"]e001{FRESH}3921129", None, 1290),  # price only, one decimal
+])
+def test_fresh_food_labels_carry_price_and_weight(scanned, grams, price):
+    result = classify(scanned, SPAIN)
+
+    assert isinstance(result, GS1ElementString)
+    assert result.gtin == FRESH
+    assert (result.net_weight_grams, result.price_minor, result.price_currency) == (grams, price, "EUR")
+
+
+def test_a_chinese_label_is_priced_in_fen():
+    result = classify(f"]e001{FRESH}310300123539221043", CHINA)
+
+    assert (result.net_weight_grams, result.price_minor, result.price_currency) == (1235, 1043, "CNY")
+
+
+def test_a_label_priced_in_another_currency_is_refused():
+    with pytest.raises(ScanError, match="priced in USD"):
+        classify(f"]e001{FRESH}31030012503932840595", SPAIN)
+
+
+def test_a_price_below_the_currency_unit_is_refused():
+    with pytest.raises(ScanError, match="not an amount in EUR"):
+        classify(f"]e001{FRESH}3923005955", SPAIN)
+
+
+# --- the scanner table: wrong check digits everywhere --------------------------------------------
+
+
+@pytest.mark.parametrize("scanned", [
+    "8412345678906",  # a bare EAN-13
+    "]E08412345678906",
+    "]C10108412345678906\x1d10LOT42",  # GS1-128
+    "]d20108412345678906\x1d10LOT42",  # GS1 DataMatrix
+    "0108412345678906",  # element strings without an identifier
+    "]e001984123450001231030012503922595",  # DataBar Expanded
+    "(01)08412345678906(10)LOT42",  # the printed text
+    "https://id.gs1.org/01/08412345678906",  # a Digital Link
+    "https://brand.example/p/01/08412345678906/10/LOT42?17=261231",
+    "]C12551234567890127",  # a Global Coupon Number
+    "9912345678908",  # a coupon EAN-13
+])
+def test_a_gtin_failing_its_check_is_a_wrong_check_digit(scanned):
+    with pytest.raises(ScanError, match="wrong check digit") as error:
+        classify(scanned)
+    assert error.value.code == "wrong-check-digit"
+
+
+# --- the scanner table: coupons ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("scanned", "number", "scheme"), [
+    ("9912345678909", "9912345678909", "prefix 99"),  # a national GS1 coupon
+    ("]E09912345678909", "9912345678909", "prefix 99"),
+    ("9810123456780", "9810123456780", "prefix 981"),  # a coupon in a common currency area
+    ("512345678900", "512345678900", "number system 5"),  # an old U.P.C. coupon
+    # A Global Coupon Number, as GS1-128 or DataBar sends it without identifier: 16-24 digits
+    # starting 25, the shape of an Alipay payment code.
+    ("2551234567890128", "1234567890128", "AI 255"),
+    ("255123456789012800042", "123456789012800042", "AI 255"),
+    ("]C12551234567890128", "1234567890128", "AI 255"),
+    ("]e02551234567890128", "1234567890128", "AI 255"),
+    # North American DataBar coupons.
+    ("]e08110106141416543213500110000310123196000", "106141416543213500110000310123196000",
+     "AI 8110"),
+    ("]e081120106141416543213", "0106141416543213", "AI 8112"),
+    ("(8110)106141416543213500110000310123196000", "106141416543213500110000310123196000",
+     "AI 8110"),
+])
+def test_coupons_are_coupons_never_payments(scanned, number, scheme):
+    result = classify(scanned)
+
+    assert isinstance(result, Coupon), result
+    assert result.number == number and scheme in result.scheme
+
+
+@pytest.mark.parametrize("code", [
+    "2551234567890120",  # starts 255 but is no Global Coupon Number (its check fails)
+    "]C0286543210987654321",  # a payment code on a phone as Code 128
+    "]Q1286543210987654321",  # ... or as a QR
+])
+def test_wallet_codes_that_only_look_like_coupons_still_pay(code):
+    assert isinstance(classify(code), WalletPaymentCode)
+
+
+def test_gs1_symbologies_never_carry_a_payment_code():
+    with pytest.raises(ScanError):
+        classify("]C1286543210987654321")

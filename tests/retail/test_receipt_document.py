@@ -49,6 +49,18 @@ def test_weighed_line_is_weight_times_price_per_kg_rounded_half_up():
     assert fish.total == eur(836)  # 20.30 × 0.412 = 8.3636
 
 
+@pytest.mark.parametrize(("locale", "currency", "detail"), [
+    ("ru_RU", "RUB", "0,412 кг x 20,30 ₽/кг"),
+    ("es_ES", "EUR", "0,412 kg x 20,30 €/kg"),
+    ("en_US", "USD", "0.412 kg x $20.30/kg"),
+])
+def test_weighed_lines_print_the_weight_in_the_store_languages_unit(locale, currency, detail):
+    fish = ReceiptLine("Рыба", Money(2030, currency), Decimal("10"), weight_grams=412)
+    r = receipt([fish], [Tender("card", fish.total)], currency=currency)
+
+    assert "  " + detail in receipt_text(render_receipt(r, locale)).splitlines()
+
+
 def test_vat_inclusive_receipt_shows_the_vat_contained_per_rate():
     r = receipt([ReceiptLine("Cascos", eur(12100), Decimal("21")),
                  ReceiptLine("Zumo", eur(110), Decimal("10"))], [Tender("cash", eur(20000))])

@@ -70,6 +70,7 @@ test("weighed quantities read as kilograms, pieces as whole numbers", () => {
   assert.equal(es(512, "weight"), "0,512 kg");
   assert.equal(es(1250, "weight"), "1,250 kg");
   assert.equal(es(3, "unit"), "3");
+  assert.equal(Money.quantityFormatter("ru_RU")(1250, "weight"), "1,250 кг"); // the locale's unit
   assert.equal(Money.quantityFormatter("en")(1000, "unit"), "1,000");
 });
 
