@@ -405,10 +405,11 @@ def pair(config: TillConfig, api: ServerApi) -> Credentials:
     return credentials
 
 
-def build_runtime(config: TillConfig) -> TillRuntime:
+def build_runtime(config: TillConfig, clock: TillClock | None = None) -> TillRuntime:
+    """The till's parts, paired; ``clock`` replaces the machine's clocks (tests of wrong clocks)."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     api = ServerApi(config.server_url, timeout=config.request_timeout,
-                    clock=TillClock(state_path=config.clock_path))
+                    clock=clock or TillClock(state_path=config.clock_path))
     credentials = pair(config, api)
     api.token = credentials.token
     replica = Replica(config.replica_path)
@@ -452,6 +453,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         server.serve_forever()
     finally:
         runtime.sync.stop()
+        runtime.printer.stop()
 
 
 if __name__ == "__main__":

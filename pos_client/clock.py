@@ -43,14 +43,17 @@ GOOD_ROUND_TRIP = 1.0
 REWRITE_AFTER = 2.0
 
 
+# Without a boot id, readings are only compared within this process (a restart starts afresh).
+_THIS_PROCESS = f"process-{uuid.uuid4()}"
+
+
 def boot_id() -> str:
     """Which boot of this machine we are in: the monotonic readings of one boot go together."""
     try:
         value = BOOT_ID_PATH.read_text().strip()
     except OSError:
         value = ""
-    # Without one, readings are only compared within this process (a restart starts afresh).
-    return value or f"process-{uuid.uuid4()}"
+    return value or _THIS_PROCESS
 
 
 def boot_clock() -> float:

@@ -222,7 +222,7 @@ class TillPrinter:
         self.spool_path = spool_path
         self.outcomes: dict[str, str] = {}
         self.last: str | None = None
-        self._jobs: queue.Queue[tuple[str, Callable[[ReceiptPrinter], Any]]] = queue.Queue()
+        self._jobs: queue.Queue[tuple[str, Callable[[ReceiptPrinter], Any]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
     def _printer(self) -> ReceiptPrinter:
@@ -241,9 +241,12 @@ class TillPrinter:
         printer: ReceiptPrinter | None = None
         while True:
             try:
-                job_id, work = self._jobs.get(timeout=30)
+                job = self._jobs.get(timeout=30)
             except queue.Empty:
                 return
+            if job is None:  # stop(): the jobs before it are done
+                return
+            job_id, work = job
             try:
                 printer = printer or self._printer()
                 work(printer)
@@ -252,6 +255,13 @@ class TillPrinter:
                 log.warning("print job %s did not print: %s", job_id, exc)
                 self.outcomes[job_id] = f"not printed: {exc}"
             self.last = job_id
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Print what is queued, then end the worker thread."""
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._jobs.put(None)
+            thread.join(timeout)
 
     def sale_receipt(self, data: dict[str, Any], locale: str, *, job_id: str, open_drawer: bool,
                      copy: bool = False) -> str:

@@ -302,6 +302,13 @@ class TillRuntime:
         self.sync.wake()
         return done
 
+    def close(self) -> None:
+        """Stop the sync loop and the printer, and close the till's files."""
+        self.sync.stop()
+        self.printer.stop()
+        self.replica.close()
+        self.outbox.close()
+
     # -- what the screens show -------------------------------------------------------------
 
     def store_facts(self) -> StoreFacts | None:

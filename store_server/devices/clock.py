@@ -114,16 +114,16 @@ def flag(code: str, detail: str) -> dict[str, str]:
 
 
 def span(delta: timedelta) -> str:
-    """A length of time as a manager reads it: ``2 d 3 h``, ``5 h 02 min``, ``45 s``."""
-    seconds = int(abs(delta).total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
+    """A length of time as a manager reads it, rounded: ``2 d 3 h``, ``5 h 02 min``, ``45 s``."""
+    seconds = round(abs(delta).total_seconds())
+    if seconds >= 86400:
+        days, hours = divmod(round(seconds / 3600), 24)
         return f"{days} d {hours} h"
-    if hours:
+    if seconds >= 3600:
+        hours, minutes = divmod(round(seconds / 60), 60)
         return f"{hours} h {minutes:02d} min"
-    if minutes:
+    if seconds >= 60:
+        minutes, seconds = divmod(seconds, 60)
         return f"{minutes} min {seconds:02d} s"
     return f"{seconds} s"
 
