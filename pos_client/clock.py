@@ -189,7 +189,7 @@ class TillClock:
             return
         data = {"boot": anchor.boot, "monotonic": anchor.monotonic,
                 "server_time": anchor.server_time.isoformat(), "round_trip": anchor.round_trip}
-        temporary = self.state_path.with_suffix(".tmp")
+        temporary = self.state_path.with_suffix(f".{threading.get_ident()}.tmp")  # one per writer
         try:
             temporary.write_text(json.dumps(data))
             os.replace(temporary, self.state_path)
