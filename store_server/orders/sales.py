@@ -4,7 +4,10 @@ A device pushes its completed sales in batches, each sale carrying the UUID the 
 when it was made. That UUID is the idempotency key: a sale already recorded with the same
 content is answered "duplicate" with its order number, however late the retry; the same UUID
 with other content is refused. The till never refuses a sale for stock (invariant 2) and
-neither do we: stock may go negative, and the ledger flags the level for a count.
+neither do we: stock may go negative, and the ledger flags the level for a count. Nor for its
+time: a sale is filed when it really happened on our clock, however wrong the till's clock was
+(store_server/devices/clock.py), and what is odd about it (its time, a price that is not the
+list's at that moment) is flagged for the manager, never refused.
 
 A till that was offline for a day sends hundreds of sales at once, so a batch is one
 transaction and set-based: one query for the UUIDs we know, bulk inserts of the orders, one
