@@ -32,6 +32,7 @@ from flask import Flask, Response, jsonify, request, send_from_directory
 from werkzeug.serving import make_server
 
 from pos_client.cashiers import CashierBook
+from pos_client.clock import TillClock
 from pos_client.config import (
     Credentials,
     NotPaired,
@@ -178,7 +179,7 @@ def create_app(runtime: TillRuntime) -> Flask:
 
     @app.get("/api/search")
     def search() -> Response:
-        at = runtime.current_sale().clock()
+        at = runtime.clock.now()
         items = runtime.replica.search(request.args.get("q", ""), int(request.args.get("limit", 20)))
         return jsonify({"items": [i.as_dict(at) for i in items]})
 
@@ -390,7 +391,7 @@ def _lookup(runtime: TillRuntime, code: str) -> dict[str, Any]:
         item = runtime.replica.by_gtins(scan.gtins)
     elif isinstance(scan, Coupon):
         out.update(coupon=scan.number, scheme=scan.scheme)
-    out["item"] = item.as_dict(runtime.current_sale().clock()) if item else None
+    out["item"] = item.as_dict(runtime.clock.now()) if item else None
     return out
 
 
@@ -418,9 +419,11 @@ def pair(config: TillConfig, api: ServerApi) -> Credentials:
     return credentials
 
 
-def build_runtime(config: TillConfig) -> TillRuntime:
+def build_runtime(config: TillConfig, clock: TillClock | None = None) -> TillRuntime:
+    """The till's parts, paired; ``clock`` replaces the machine's clocks (tests of wrong clocks)."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    api = ServerApi(config.server_url, timeout=config.request_timeout)
+    api = ServerApi(config.server_url, timeout=config.request_timeout,
+                    clock=clock or TillClock(state_path=config.clock_path))
     credentials = pair(config, api)
     api.token = credentials.token
     replica = Replica(config.replica_path)

@@ -9,15 +9,19 @@ keyed by the session's UUID); the server adds what it recorded for the session b
 
 expected cash = float + cash taken in sales − cash refunded + cash in − cash out
 difference    = counted − expected (negative: the drawer is short)
+
+Opening, each cash movement and closing carry the till's clock readings (clock.py), so the
+server files the Z report under the store day it was really closed on, whatever the till's
+wall clock said.
 """
 
 from __future__ import annotations
 
 import uuid as uuid_module
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
+from pos_client.clock import Reading
 from pos_client.outbox import Outbox, SessionOpen
 from pos_client.sale import SaleError
 
@@ -26,11 +30,11 @@ MAX_CASH = 10**12
 
 
 def open_cash_session(outbox: Outbox, float_amount: Any, cashier: str, currency: str,
-                      at: datetime) -> dict[str, Any]:
+                      at: Reading) -> dict[str, Any]:
     """Open the drawer's session with ``float_amount`` (minor units) in it."""
     _check_amount(float_amount, "the float", allow_zero=True)
-    session = {"uuid": str(uuid_module.uuid4()), "opened_at": at.isoformat(), "opened_by": cashier,
-               "float": float_amount, "currency": currency}
+    session = {"uuid": str(uuid_module.uuid4()), "opened_at": at.wall.isoformat(), "opened_by": cashier,
+               "float": float_amount, "currency": currency, "opened_clock": at.stamp}
     try:
         outbox.open_session(session)
     except SessionOpen as exc:
@@ -40,15 +44,15 @@ def open_cash_session(outbox: Outbox, float_amount: Any, cashier: str, currency:
 
 
 def move_cash(outbox: Outbox, session: dict[str, Any], kind: Any, amount: Any, reason: Any,
-              cashier: str, at: datetime) -> dict[str, Any]:
+              cashier: str, at: Reading) -> dict[str, Any]:
     """Cash put in the drawer (change from the safe) or taken out (to the safe, a supplier)."""
     if kind not in MOVEMENT_KINDS:
         raise SaleError("a cash movement is 'in' or 'out'", "invalid")
     _check_amount(amount, "the amount")
     if not isinstance(reason, str) or not reason.strip():
         raise SaleError("say why the cash moves: it is on the report", "invalid")
-    movement = {"kind": kind, "amount": amount, "reason": reason.strip()[:200], "at": at.isoformat(),
-                "cashier": cashier}
+    movement = {"kind": kind, "amount": amount, "reason": reason.strip()[:200], "at": at.wall.isoformat(),
+                "cashier": cashier, "clock": at.stamp}
     if kind == "out":
         available = cash_report(outbox, session, "")["expected_cash"]
         if amount > available:
@@ -65,12 +69,12 @@ def cash_report(outbox: Outbox, session: dict[str, Any], till: str) -> dict[str,
 
 
 def close_cash_session(outbox: Outbox, session: dict[str, Any], counted: Any, cashier: str, till: str,
-                       at: datetime) -> dict[str, Any]:
+                       at: Reading) -> dict[str, Any]:
     """Close with the cash counted in the drawer; the Z report, queued for the server."""
     _check_amount(counted, "the counted cash", allow_zero=True)
     report = cash_report(outbox, session, till)
-    report.update(closed_at=at.isoformat(), closed_by=cashier, counted_cash=counted,
-                  difference=counted - report["expected_cash"])
+    report.update(closed_at=at.wall.isoformat(), closed_clock=at.stamp, closed_by=cashier,
+                  counted_cash=counted, difference=counted - report["expected_cash"])
     if not outbox.close_session(report):
         raise SaleError("this cash session is already closed", "no-session")
     return report
@@ -94,7 +98,7 @@ def tally(session: dict[str, Any], till: str, sales: Iterable[dict[str, Any]],
     outs = sum(m["amount"] for m in movements if m["kind"] == "out")
     expected = (session["float"] + sales_by_tender.get("cash", 0) - refunds_by_tender.get("cash", 0)
                 + ins - outs)
-    return {
+    report = {
         "uuid": session["uuid"], "till": till, "opened_at": session["opened_at"], "closed_at": None,
         "opened_by": session["opened_by"], "closed_by": None, "currency": session["currency"],
         "float": session["float"], "movements": movements, "sales_count": sales_count,
@@ -102,6 +106,9 @@ def tally(session: dict[str, Any], till: str, sales: Iterable[dict[str, Any]],
         "refunds_by_tender": refunds_by_tender, "expected_cash": expected, "counted_cash": None,
         "difference": None,
     }
+    if session.get("opened_clock"):
+        report["opened_clock"] = session["opened_clock"]
+    return report
 
 
 def _check_amount(value: Any, what: str, allow_zero: bool = False) -> None:

@@ -21,6 +21,7 @@ REPLICA_FILE = "replica.sqlite3"
 OUTBOX_FILE = "outbox.sqlite3"
 SPOOL_FILE = "print-spool.sqlite3"
 CASHIERS_FILE = "cashiers.json"
+CLOCK_FILE = "clock.json"
 
 
 class NotPaired(RuntimeError):
@@ -56,6 +57,10 @@ class TillConfig:
     @property
     def spool_path(self) -> Path:
         return self.data_dir / SPOOL_FILE
+
+    @property
+    def clock_path(self) -> Path:
+        return self.data_dir / CLOCK_FILE
 
     @property
     def cashiers_path(self) -> Path:

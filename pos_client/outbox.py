@@ -84,7 +84,8 @@ CREATE TABLE IF NOT EXISTS cash_session (
     state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),
     closed_at TEXT,
     closed_by TEXT,
-    counted INTEGER
+    counted INTEGER,
+    opened_clock TEXT                        -- the till's clocks at opening (clock.py), JSON
 ) WITHOUT ROWID;
 -- One open session per till: a second open fails here, whatever the callers do.
 CREATE UNIQUE INDEX IF NOT EXISTS one_open_session ON cash_session (state) WHERE state = 'open';
@@ -95,7 +96,8 @@ CREATE TABLE IF NOT EXISTS cash_movement (
     amount INTEGER NOT NULL CHECK (amount > 0),
     reason TEXT NOT NULL,
     at TEXT NOT NULL,
-    cashier TEXT NOT NULL
+    cashier TEXT NOT NULL,
+    clock TEXT                               -- the till's clocks with ``at`` (clock.py), JSON
 );
 """
 # A UUID already queued keeps its first body: completing a sale twice queues it once.
@@ -147,6 +149,10 @@ class Outbox(LocalDatabase):
         columns = {row[1] for row in db.execute("PRAGMA table_info(sale)")}
         if "cash_session" not in columns:  # an outbox from before cash sessions
             db.execute("ALTER TABLE sale ADD COLUMN cash_session TEXT")
+        # Outboxes from before the clock stamps: their sessions and movements carry none.
+        for table, column in (("cash_session", "opened_clock"), ("cash_movement", "clock")):
+            if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
         db.execute("CREATE INDEX IF NOT EXISTS sale_by_session ON sale (cash_session)")
 
     # -- writing sales ---------------------------------------------------------------------
@@ -318,32 +324,36 @@ class Outbox(LocalDatabase):
     def open_session(self, session: dict[str, Any]) -> None:
         try:
             with self._write() as db:
-                db.execute("INSERT INTO cash_session (uuid, opened_at, opened_by, float, currency) "
-                           "VALUES (?, ?, ?, ?, ?)", (session["uuid"], session["opened_at"],
-                                                      session["opened_by"], session["float"],
-                                                      session["currency"]))
+                db.execute("INSERT INTO cash_session (uuid, opened_at, opened_by, float, currency, "
+                           "opened_clock) VALUES (?, ?, ?, ?, ?, ?)",
+                           (session["uuid"], session["opened_at"], session["opened_by"], session["float"],
+                            session["currency"], _json(session.get("opened_clock"))))
         except sqlite3.IntegrityError as exc:
             raise SessionOpen("a cash session is already open on this till") from exc
 
     def open_session_now(self) -> dict[str, Any] | None:
-        row = self._db().execute("SELECT uuid, opened_at, opened_by, float, currency FROM cash_session "
-                                 "WHERE state = 'open'").fetchone()
+        row = self._db().execute("SELECT uuid, opened_at, opened_by, float, currency, opened_clock "
+                                 "FROM cash_session WHERE state = 'open'").fetchone()
         if row is None:
             return None
-        return dict(zip(("uuid", "opened_at", "opened_by", "float", "currency"), row, strict=True))
+        session = dict(zip(("uuid", "opened_at", "opened_by", "float", "currency"), row[:5], strict=True))
+        if row[5]:
+            session["opened_clock"] = orjson.loads(row[5])
+        return session
 
     def add_movement(self, session: str, movement: dict[str, Any]) -> int:
         with self._write() as db:
             return int(db.execute(
-                "INSERT INTO cash_movement (session, kind, amount, reason, at, cashier) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO cash_movement (session, kind, amount, reason, at, cashier, clock) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (session, movement["kind"], movement["amount"], movement["reason"], movement["at"],
-                 movement["cashier"])).lastrowid or 0)
+                 movement["cashier"], _json(movement.get("clock")))).lastrowid or 0)
 
     def movements(self, session: str) -> list[dict[str, Any]]:
-        return [{"kind": k, "amount": a, "reason": r, "at": at, "cashier": c}
-                for k, a, r, at, c in self._db().execute(
-                    "SELECT kind, amount, reason, at, cashier FROM cash_movement WHERE session = ? "
+        return [{"kind": k, "amount": a, "reason": r, "at": at, "cashier": c,
+                 **({"clock": orjson.loads(clock)} if clock else {})}
+                for k, a, r, at, c, clock in self._db().execute(
+                    "SELECT kind, amount, reason, at, cashier, clock FROM cash_movement WHERE session = ? "
                     "ORDER BY id", (session,))]
 
     def close_session(self, report: dict[str, Any]) -> bool:
@@ -438,7 +448,7 @@ def push_documents(outbox: Outbox, api: ServerApi, batch_size: int) -> PushResul
             break  # the rest waits for the sales it returns from, or for the next round
     for document in outbox.documents("cash-session", "waiting"):
         try:
-            answer = api.push_cash_session(orjson.dumps(document.body))
+            answer = api.push_cash_session(document.body)
         except Refused as exc:
             if exc.status in (401, 403):
                 raise
@@ -457,3 +467,7 @@ def push_documents(outbox: Outbox, api: ServerApi, batch_size: int) -> PushResul
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def _json(value: Any) -> str | None:
+    return orjson.dumps(value).decode() if value is not None else None

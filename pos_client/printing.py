@@ -30,6 +30,7 @@ from hardware.escpos_receipt import drawer_job, plan_items, plan_job
 from hardware.printers import ReceiptPrinter
 from hardware.profiles import PrinterProfile
 from hardware.spool import PRINTED, SpooledJob, SpoolJournal
+from pos_client.clock import shown_time
 from pos_client.replica import Replica, StoreFacts
 from retail.barcodes import receipt_qr_url
 from retail.money import Money
@@ -108,7 +109,7 @@ def receipt_data(body: dict[str, Any], replica: Replica, store: StoreFacts, till
         # Cash as handed over, so the receipt shows the change.
         "tenders": [{"method": t["kind"], "amount": t.get("tendered") or t["amount"],
                      "reference": t.get("reference")} for t in body["tenders"]],
-        "sold_at": body["occurred_at"], "cashier": body["cashier"], "till": till,
+        "sold_at": shown_time(body, "occurred_at"), "cashier": body["cashier"], "till": till,
         "sale_number": body["uuid"][:8].upper(),
         "receipt_url": receipt_qr_url(public_url, body["uuid"]),
     }
@@ -133,9 +134,11 @@ def cash_report_items(report: dict[str, Any], locale: str, timezone: str, column
     closed = report.get("closed_at") is not None
     items: list[PrintItem] = [PrintLine(w["z_report" if closed else "x_report"], "center", True, "large")]
     items += _centered(f"{w['till']}: {report['till']}", columns)
-    items += _when(w["opened"], report["opened_at"], report["opened_by"], fmt, timezone, columns)
+    items += _when(w["opened"], shown_time(report, "opened_at", "opened_clock"), report["opened_by"], fmt,
+                   timezone, columns)
     if closed:
-        items += _when(w["closed"], report["closed_at"], report["closed_by"], fmt, timezone, columns)
+        items += _when(w["closed"], shown_time(report, "closed_at", "closed_clock"), report["closed_by"], fmt,
+                       timezone, columns)
     items.append(_rule(columns))
     items += row(w["float"], report["float"])
     items += [PrintLine(t) for t in two_columns(w["sales"], str(report["sales_count"]), columns)]
@@ -185,7 +188,8 @@ def return_items(body: dict[str, Any], detail: dict[str, Any], store: StoreFacts
     items += [PrintLine(t) for t in two_columns(f"{w['sale']}: {detail['sale_number']}",
                                                 f"{w['till']}: {till}", columns)]
     items += [PrintLine(t) for t in two_columns(f"{w['cashier']}: {body['cashier']}",
-                                                _local(body["occurred_at"], fmt, store.timezone), columns)]
+                                                _local(shown_time(body, "occurred_at"), fmt, store.timezone),
+                                                columns)]
     return items
 
 

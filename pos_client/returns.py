@@ -20,9 +20,9 @@ from __future__ import annotations
 import logging
 import uuid as uuid_module
 from collections import Counter
-from datetime import datetime
 from typing import Any
 
+from pos_client.clock import Reading
 from pos_client.outbox import Document, Outbox
 from pos_client.replica import Replica
 from pos_client.sale import WALLET_KINDS, Offline, SaleError
@@ -189,7 +189,7 @@ def plan_refunds(tenders: list[dict[str, Any]], total: int) -> list[dict[str, An
 
 def make_return(sale: dict[str, Any], wanted: Any, reason: Any, *, api: ServerApi, outbox: Outbox,
                 online: bool, store: str, cashier: str, cash_session: str,
-                at: datetime) -> dict[str, Any]:
+                at: Reading) -> dict[str, Any]:
     """Take back ``wanted`` (``[{line, quantity}]``) of ``sale`` (as ``find_sale`` gave it) and
     refund it; the return is in the outbox, final, when this answers."""
     pairs = _wanted(wanted)
@@ -207,7 +207,8 @@ def make_return(sale: dict[str, Any], wanted: Any, reason: Any, *, api: ServerAp
                       "the till is online")
     uuid = str(uuid_module.uuid4())
     body = {
-        "uuid": uuid, "original_sale": sale["uuid"], "occurred_at": at.isoformat(), "store": store,
+        "uuid": uuid, "original_sale": sale["uuid"], "occurred_at": at.wall.isoformat(),
+        "clock": at.stamp, "store": store,
         "currency": sale["currency"], "cashier": cashier, "cash_session": cash_session,
         "reason": (reason.strip() if isinstance(reason, str) else "")[:200],
         "lines": [{"line": line, "quantity": qty} for line, qty in pairs],

@@ -14,12 +14,12 @@ import logging
 import secrets
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from pos_client import payments, returns
 from pos_client.cash_session import cash_report, close_cash_session, move_cash, open_cash_session
 from pos_client.cashiers import Cashier, CashierBook
+from pos_client.clock import TillClock
 from pos_client.config import Credentials, TillConfig
 from pos_client.outbox import Outbox
 from pos_client.printing import (
@@ -53,10 +53,6 @@ class NoSession(SaleError):
                          "no-session")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class TillRuntime:
     config: TillConfig
@@ -74,6 +70,11 @@ class TillRuntime:
     @property
     def api(self) -> ServerApi:
         return self.sync.api
+
+    @property
+    def clock(self) -> TillClock:
+        """The till's clocks; every answer of the server sets what it knows of the server's time."""
+        return self.api.clock
 
     @property
     def till_name(self) -> str:
@@ -115,7 +116,7 @@ class TillRuntime:
         cashier = self.signed_in()
         with self.lock:
             session = open_cash_session(self.outbox, float_amount, cashier.username,
-                                        self.replica.store().currency, _now())
+                                        self.replica.store().currency, self.clock.read())
         self.printer.kick_drawer(f"drawer-{secrets.token_hex(8)}")  # the float goes in
         return session
 
@@ -123,7 +124,7 @@ class TillRuntime:
         cashier = self.signed_in()
         with self.lock:
             movement = move_cash(self.outbox, self._open_session(), kind, amount, reason, cashier.username,
-                                 _now())
+                                 self.clock.read())
         self.printer.kick_drawer(f"drawer-{secrets.token_hex(8)}")
         return movement
 
@@ -140,7 +141,7 @@ class TillRuntime:
                 raise SaleError("a sale is in progress; complete it or discard it before closing",
                                 "in-progress")
             report = close_cash_session(self.outbox, session, counted, cashier.username, self.till_name,
-                                        _now())
+                                        self.clock.read())
             self.sale = None
         store = self.replica.store()
         self.printer.document(lambda columns, display: cash_report_items(
@@ -161,7 +162,7 @@ class TillRuntime:
         """The sale being rung up; a new one after the last was completed."""
         if self.sale is None or (fresh and self.sale.completed is not None):
             session = self.session()
-            self.sale = Sale(self.replica, self.cashier.username if self.cashier else "",
+            self.sale = Sale(self.replica, self.cashier.username if self.cashier else "", self.clock,
                              cash_session=session["uuid"] if session else None)
         return self.sale
 
@@ -293,7 +294,7 @@ class TillRuntime:
             sale = returns.find_sale(original, self.api, self.outbox, self.replica, self.reachable)
             done = returns.make_return(sale, lines, reason, api=self.api, outbox=self.outbox,
                                        online=self.reachable, store=store.code, cashier=cashier.username,
-                                       cash_session=session["uuid"], at=_now())
+                                       cash_session=session["uuid"], at=self.clock.read())
         document = self.outbox.document(done["uuid"])
         assert document is not None and document.detail is not None
         body, detail = {**document.body, "refunds": done["refunds"]}, document.detail
@@ -302,6 +303,13 @@ class TillRuntime:
             job_id=f"return-{done['uuid']}", locale=store.locale, open_drawer=done["cash"] > 0)
         self.sync.wake()
         return done
+
+    def close(self) -> None:
+        """Stop the sync loop and the printer, and close the till's files."""
+        self.sync.stop()
+        self.printer.stop()
+        self.replica.close()
+        self.outbox.close()
 
     # -- what the screens show -------------------------------------------------------------
 
@@ -321,7 +329,7 @@ class TillRuntime:
             cashier=self.cashier.as_dict() if self.cashier else None,
             session=({k: session[k] for k in ("uuid", "opened_at", "float", "opened_by")}
                      if session else None),
-            alipay=bool(out["online"]),
+            alipay=bool(out["online"]), clock=self.clock.status(),
             printer=self.printer.outcomes.get(self.printer.last or "") if self.printer.last else None,
             print_waiting=self.printer.waiting())
         return out

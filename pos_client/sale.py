@@ -9,17 +9,21 @@ changes a line's unit price, and a manager's discount on the whole sale is one m
 discount after the promotions: the server prices both with the same ``price_order``. Nothing
 here does I/O except reading the replica and, in ``complete``, writing the outbox; the agent
 asks the server about member QRs and wallet payments and tells the sale what it heard.
+
+Prices and promotions are chosen at the server's time as the till knows it (``TillClock.now``),
+not at its wall clock's, which may be hours off; the sale still records what its wall clock
+read, with the clock stamp that lets the server place it (clock.py).
 """
 
 from __future__ import annotations
 
 import uuid as uuid_module
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from pos_client.clock import Reading, TillClock
 from pos_client.outbox import Outbox
 from pos_client.replica import Item, Replica, StoreFacts
 from retail.barcodes import (
@@ -168,21 +172,17 @@ class Priced:
         return self.order.total.amount if self.order else 0
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class Sale:
     """One shopper's basket, from the first scan to the outbox."""
 
-    def __init__(self, replica: Replica, cashier: str = "",
-                 clock: Callable[[], datetime] = _utcnow, cash_session: str | None = None) -> None:
+    def __init__(self, replica: Replica, cashier: str = "", clock: TillClock | None = None,
+                 cash_session: str | None = None) -> None:
         self.replica = replica
         self.store: StoreFacts = replica.store()
         self.regime = regime_for(self.store.country)
         self.scanner = ScannerConfig(country=self.store.country, currency=self.store.currency)
         self.cashier = cashier
-        self.clock = clock
+        self.clock = clock or TillClock()
         self.cash_session = cash_session
         self.uuid = str(uuid_module.uuid4())  # the sale's identity from now until the server has it
         self.lines: list[SaleLine] = []
@@ -304,7 +304,7 @@ class Sale:
         return item, grams, unit_price, price
 
     def _price(self, item: Item) -> int:
-        price = item.price_at(self.clock())
+        price = item.price_at(self.clock.now())
         if price is None:
             raise SaleError(f"{item.name} has no price at this store; ask the office to price it",
                             "no-price", sku=item.code)
@@ -403,7 +403,7 @@ class Sale:
         active = [i for i, line in enumerate(self.lines) if not line.voided]
         if not active:
             return Priced(None, None, [])
-        context = Context(at=at or self.clock(), timezone=self.store.timezone, location=self.store.code,
+        context = Context(at=at or self.clock.now(), timezone=self.store.timezone, location=self.store.code,
                           channel="pos", is_member=self.is_member, locale=self.store.language)
         basket = [self.lines[i].basket_line(self.currency) for i in active]
         try:
@@ -505,8 +505,8 @@ class Sale:
         """
         if self.completed is not None:
             return self.completed
-        at = self.clock()
-        priced = self.price(at)
+        at = self.clock.read()
+        priced = self.price(at.now)
         if priced.order is None:
             raise SaleError("scan something first", "empty")
         if self.pending_payment is not None:
@@ -520,12 +520,13 @@ class Sale:
         self.completed["summary"] = self.summary(priced)  # says completed: true
         return self.completed
 
-    def _body(self, priced: Priced, at: datetime) -> dict[str, Any]:
+    def _body(self, priced: Priced, at: Reading) -> dict[str, Any]:
         """The sale in the server's schema (store_server/orders/sales.py ``SaleIn``)."""
         assert priced.order is not None and priced.evaluation is not None
         body: dict[str, Any] = {
             "uuid": self.uuid,
-            "occurred_at": at.isoformat(),
+            "occurred_at": at.wall.isoformat(),
+            "clock": at.stamp,
             "store": self.store.code,
             "currency": self.currency,
             "cashier": self.cashier,

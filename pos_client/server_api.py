@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import requests
+
+from pos_client.clock import TillClock
 
 # (connect, read) seconds for calls a cashier waits on.
 INTERACTIVE = (2.0, 10.0)
@@ -46,10 +47,13 @@ class Refused(RuntimeError):
 
 
 class ServerApi:
-    def __init__(self, base_url: str, token: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 60.0,
+                 clock: TillClock | None = None) -> None:
         self.base_url = base_url.rstrip("/") + "/api/v1"
         self.timeout = timeout
         self.token = token
+        # Every answer tells the till the server's time; pushes say the till's as they go.
+        self.clock = clock or TillClock()
         self._local = threading.local()
 
     def _http(self) -> requests.Session:
@@ -69,11 +73,14 @@ class ServerApi:
     def _call(self, method: str, path: str, body: bytes | None = None,
               params: dict[str, Any] | None = None, *, key: str | None = None,
               timeout: float | tuple[float, float] | None = None) -> Any:
+        started = self.clock.monotonic()
         try:
             response = self._http().request(method, self.base_url + path, data=body, params=params,
                                             headers=self._headers(key), timeout=timeout or self.timeout)
         except requests.RequestException as exc:
             raise Unreachable(f"{self.base_url} does not answer: {type(exc).__name__}") from exc
+        if response.status_code < 500:  # the server itself answered (not a proxy's error page)
+            self.clock.observe(response.headers.get("Date"), started, self.clock.monotonic())
         if response.status_code >= 500:
             problem = _problem(response)
             raise Unreachable(f"the server answered {response.status_code}: {_detail(response, problem)}",
@@ -101,15 +108,21 @@ class ServerApi:
     def push_sales(self, bodies: Sequence[bytes]) -> dict[str, Any]:
         """Send stored sales exactly as they were first written (the server hashes their
         content to tell a resend from a different sale with the same UUID)."""
-        return self._call("POST", "/sync/sales", _batch(b"sales", bodies))
+        return self._call("POST", "/sync/sales", self._batch(b"sales", bodies))
 
     def push_returns(self, bodies: Sequence[bytes]) -> dict[str, Any]:
         """Returns go like sales: stored bodies, byte for byte, keyed by their UUIDs."""
-        return self._call("POST", "/sync/returns", _batch(b"returns", bodies))
+        return self._call("POST", "/sync/returns", self._batch(b"returns", bodies))
 
-    def push_cash_session(self, body: bytes) -> dict[str, Any]:
-        """A closed cash session's Z report; the server keys it by its UUID."""
-        return self._call("POST", "/sync/cash-sessions", body)
+    def push_cash_session(self, report: dict[str, Any]) -> dict[str, Any]:
+        """A closed cash session's Z report; the server keys it by its UUID (the clocks as it is
+        sent are not part of the report: a resend is the same report)."""
+        return self._call("POST", "/sync/cash-sessions", orjson.dumps({**report, **self.clock.sending()}))
+
+    def _batch(self, name: bytes, bodies: Sequence[bytes]) -> bytes:
+        """Stored bodies byte for byte, and the clocks as the batch goes (fresh on every retry)."""
+        sending = orjson.dumps(self.clock.sending())
+        return b'{"' + name + b'":[' + b",".join(bodies) + b"]," + sending[1:]
 
     def cashiers(self) -> list[dict[str, Any]]:
         """The store's staff who sign in at a till, with their Argon2 PIN hashes."""
@@ -145,11 +158,6 @@ class ServerApi:
         return self._call("POST", f"/payments/{payment_id}/refunds",
                           orjson.dumps({"amount": amount, "reason": reason[:256]}), key=key,
                           timeout=(2.0, 30.0))
-
-
-def _batch(name: bytes, bodies: Sequence[bytes]) -> bytes:
-    sent_at = orjson.dumps(datetime.now(UTC).isoformat())
-    return b'{"' + name + b'":[' + b",".join(bodies) + b'],"sent_at":' + sent_at + b"}"
 
 
 def _problem(response: requests.Response) -> dict[str, Any]:

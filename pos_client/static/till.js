@@ -11,8 +11,9 @@
  *
  *   status bar   statusbar, status-online (data-state="online" | "offline" | "agent-down"), waiting
  *                (the number of sales not yet on the server, data-count), waiting-text,
- *                status-rejected (data-count), documents-waiting (data-count), status-store,
- *                status-cashier, session-menu
+ *                status-rejected (data-count), documents-waiting (data-count), clock-warning
+ *                (shown when the till's clock is more than a minute off the server's; data-offset:
+ *                seconds ahead, negative when behind), status-store, status-cashier, session-menu
  *   messages     message (data-kind="error" | "info", data-code), message-text, message-detail,
  *                message-close; while a dialog is open the band moves into that dialog
  *   sign-in      screen-login, cashier-list, login-user-<username>, login-username,
@@ -523,10 +524,31 @@
     documentsEl.dataset.count = documents;
     documentsEl.textContent = t("status.documents", { count: documents });
 
+    renderClockWarning(s.clock || {});
+
     q("status-store").textContent = s.store_name || s.store || "";
     const cashier = s.cashier;
     q("status-cashier").textContent = cashier ? cashier.display_name || cashier.username : "";
     q("session-menu").hidden = !(cashier && s.session);
+  }
+
+  /* The till's clock against the server's, as the agent last measured it: times and prices are
+   * corrected either way, but someone should set the clock. */
+  function renderClockWarning(clock) {
+    const el = q("clock-warning");
+    el.hidden = !clock.warning;
+    if (!clock.warning) {
+      return;
+    }
+    const offset = Number(clock.offset) || 0;
+    const seconds = Math.round(Math.abs(offset));
+    const hours = Math.floor(seconds / 3600);
+    const minutes = Math.floor((seconds % 3600) / 60);
+    const span = hours ? t("clock.hours", { hours: hours, minutes: String(minutes).padStart(2, "0") })
+      : t("clock.minutes", { minutes: Math.max(1, minutes) });
+    el.dataset.offset = String(offset);
+    el.textContent = t(offset > 0 ? "clock.fast" : "clock.slow", { span: span });
+    el.title = t("clock.hint");
   }
 
   function route() {

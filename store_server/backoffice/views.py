@@ -237,10 +237,11 @@ def z_reports() -> Any:
         return Money(amount, location.currency).format(location.locale)
 
     return render_template("backoffice/z_reports.html", report=report, stores=stores,
-                           location=location, money=money, local_time=_local_time(location.timezone))
+                           location=location, money=money, local_time=_local_time(location.timezone),
+                           local_date_time=_local_time(location.timezone, "%Y-%m-%d %H:%M"))
 
 
-def _local_time(timezone: str) -> Callable[[str], str]:
+def _local_time(timezone: str, pattern: str = "%H:%M") -> Callable[[str], str]:
     """A timestamp as the store's clock shows it: a manager reads the till's hours."""
     zone = ZoneInfo(timezone)
-    return lambda iso: dt.datetime.fromisoformat(iso).astimezone(zone).strftime("%H:%M")
+    return lambda iso: dt.datetime.fromisoformat(iso).astimezone(zone).strftime(pattern)

@@ -470,6 +470,28 @@ def price_windows(
         _PRICE_WINDOWS, {"price_list_id": price_list_id, "sku_ids": list(sku_ids), "now": at or utcnow()}))
 
 
+_PRICE_WINDOWS_DURING = (
+    select(Price.sku_id, Price.amount, Price.valid_from, Price.valid_to)
+    .where(
+        Price.price_list_id == bindparam("price_list_id"),
+        Price.sku_id.in_(bindparam("sku_ids", expanding=True)),
+        Price.valid_from <= bindparam("end", type_=UTCDateTime()),
+        or_(Price.valid_to.is_(None), Price.valid_to > bindparam("start", type_=UTCDateTime())),
+    )
+    .order_by(Price.sku_id, Price.valid_from)
+)
+
+
+def price_windows_during(session: Session, price_list_id: int, sku_ids: list[int], start: datetime,
+                         end: datetime) -> dict[int, list[dict[str, Any]]]:
+    """Per SKU, the windows that were in force at some moment of ``[start, end]``, ended ones
+    too: what a till sale made then should have been priced from."""
+    if not sku_ids:
+        return defaultdict(list)
+    return _windows(session.connection().execute(_PRICE_WINDOWS_DURING, {
+        "price_list_id": price_list_id, "sku_ids": list(sku_ids), "start": start, "end": end}))
+
+
 def set_prices(session: Session, price_list_code: str, data: PricesIn) -> dict[str, Any]:
     """Set prices for SKUs in a price list. Same SKU and start again replaces the amount."""
     with transaction(session):

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from store_server.db import Base, BigID, UTCDateTime, utcnow
+from store_server.db import Base, BigID, JSONDoc, UTCDateTime, utcnow
 
 
 class Order(Base):
@@ -36,6 +36,7 @@ class Order(Base):
         CheckConstraint("total >= 0", name="total_non_negative"),
         Index("ix_customer_order_expiry", "status", "expires_at"),
         Index("ix_customer_order_location_status", "location_id", "status"),
+        Index("ix_customer_order_review", "location_id", "needs_review", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
@@ -71,7 +72,14 @@ class Order(Base):
     # Shown as the order QR at pickup; staff scan it at handover.
     pickup_token: Mapped[str | None] = mapped_column(String(64))
     payment_reference: Mapped[str] = mapped_column(String(120), default="")
+    # When it happened on the server's clock: a till's sale corrected for the till's clock,
+    # which is kept beside it as it read (store_server/devices/clock.py).
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    device_occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What a manager should look at ({code, detail}: a till clock far off, a price that is not the
+    # list's at the moment of the sale...); a till sale is recorded anyway, never refused for it.
+    review_flags: Mapped[list[dict[str, str]]] = mapped_column(JSONDoc, default=list)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -61,6 +61,8 @@ class NewOrder:
     note: str = ""
     customer_id: int | None = None  # a member, identified by their member QR
     cash_session_uuid: str | None = None  # the till's cash session (till sales)
+    device_occurred_at: datetime | None = None  # a till sale: what the till's clock said
+    review_flags: list[dict[str, str]] = field(default_factory=list)  # for the manager to look at
     created_at: datetime | None = None  # set by insert_orders
 
 
@@ -93,7 +95,9 @@ def insert_orders(session: Session, orders: list[NewOrder]) -> list[int]:
         "delivery_longitude": o.customer.get("longitude"),
         "distance_km": o.customer.get("distance_km"),
         "promised_at": o.promised_at, "expires_at": o.expires_at, "pickup_token": o.pickup_token,
-        "payment_reference": "", "occurred_at": o.occurred_at, "created_at": now,
+        "payment_reference": "", "occurred_at": o.occurred_at,
+        "device_occurred_at": o.device_occurred_at, "review_flags": o.review_flags,
+        "needs_review": bool(o.review_flags), "created_at": now,
         "updated_at": now, "paid_at": o.occurred_at if o.status == "completed" else None,
         "version": 1,
     } for o in orders]
@@ -159,6 +163,8 @@ def new_order_document(o: NewOrder, location_code: str) -> dict[str, Any]:
         "occurred_at": o.occurred_at.isoformat(), "created_at": created,
         "paid_at": o.occurred_at.isoformat() if o.status == "completed" else None,
         "cashier": o.cashier,
+        "device_occurred_at": o.device_occurred_at.isoformat() if o.device_occurred_at else None,
+        "review_flags": o.review_flags,
         "history": [{"from": None, "to": o.status, "actor": o.actor, "note": o.note, "at": created}],
     }
 
@@ -219,6 +225,7 @@ def order_document(session: Session, order: Order) -> dict[str, Any]:
         "expires_at": iso(order.expires_at), "occurred_at": iso(order.occurred_at),
         "created_at": iso(order.created_at), "paid_at": iso(order.paid_at),
         "cashier": order.cashier,
+        "device_occurred_at": iso(order.device_occurred_at), "review_flags": order.review_flags,
         "history": [{"from": h.from_status, "to": h.to_status, "actor": h.actor, "note": h.note,
                      "at": iso(h.at)} for h in history],
     }

@@ -4,7 +4,10 @@ A device pushes its completed sales in batches, each sale carrying the UUID the 
 when it was made. That UUID is the idempotency key: a sale already recorded with the same
 content is answered "duplicate" with its order number, however late the retry; the same UUID
 with other content is refused. The till never refuses a sale for stock (invariant 2) and
-neither do we: stock may go negative, and the ledger flags the level for a count.
+neither do we: stock may go negative, and the ledger flags the level for a count. Nor for its
+time: a sale is filed when it really happened on our clock, however wrong the till's clock was
+(store_server/devices/clock.py), and what is odd about it (its time, a price that is not the
+list's at that moment) is flagged for the manager, never refused.
 
 A till that was offline for a day sends hundreds of sales at once, so a batch is one
 transaction and set-based: one query for the UUIDs we know, bulk inserts of the orders, one
@@ -17,9 +20,10 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal, Protocol, TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, Field, SkipValidation, ValidationError
@@ -29,17 +33,21 @@ from sqlalchemy.orm import Session
 
 from retail.barcodes import MemberQR, ScanError, classify
 from retail.money import Money
+from retail.prices import price_in_force
 from retail.pricing import DiscountInput, LineInput, PricedOrder, PricingError, price_order
+from retail.promotions.windows import why_not_on
 from retail.tax import TaxRegime, regime_for
 from store_server.api.auth import Principal
 from store_server.catalog.models import Sku
+from store_server.catalog.service import price_windows_during
 from store_server.customers.member_qr import MemberQRRejected
 from store_server.customers.models import Customer
 from store_server.customers.service import QRSettings, award_points, verify_member_qr
 from store_server.db import is_transient, transaction, utcnow
+from store_server.devices.clock import ClockStamp, DocumentTime, PushClock, flag, place_in_time
 from store_server.errors import Conflict, Forbidden
 from store_server.events.service import NewEvent, record_many
-from store_server.inventory.service import CLOCK_SKEW, Movement, apply_movements
+from store_server.inventory.service import Movement, apply_movements
 from store_server.locations.models import Location
 from store_server.orders.models import Order
 from store_server.orders.records import (
@@ -50,13 +58,12 @@ from store_server.orders.records import (
     new_order_number,
 )
 from store_server.payments.models import PAID_STATUSES, PaymentIntent
+from store_server.promotions.service import rules_by_code
 from store_server.validation import CurrencyCode, Quantity, canonical_uuid
 
 log = logging.getLogger(__name__)
 
 MAX_SALES_PER_BATCH = 500
-# Below this, a gap between the device's clock and ours is transit time, not a wrong clock.
-CLOCK_TOLERANCE = timedelta(minutes=1)
 # PostgreSQL: a batch that lost the race for a UUID is re-run and then finds it recorded.
 ATTEMPTS = 5
 
@@ -91,6 +98,10 @@ class SaleTenderIn(BaseModel):
 class SaleIn(BaseModel):
     uuid: UUID = Field(description="made by the device with the sale; the key that lands it once")
     occurred_at: AwareDatetime = Field(description="the device's clock when the sale completed")
+    clock: ClockStamp | None = Field(
+        None, description="the device's clocks that NTP does not step, read with occurred_at: "
+                          "with the batch's sent_clock they place the sale on the server's clock "
+                          "even when the device's clock was set right between the sale and the push")
     store: str | None = Field(None, description="the store the device believes it sells in")
     currency: CurrencyCode | None = None
     cashier: str = Field("", max_length=80)
@@ -114,6 +125,9 @@ class SalesBatchIn(BaseModel):
         None, description="the device's clock as it sends this batch (set it afresh on every "
                           "retry): sale times from a till whose clock is wrong are corrected by "
                           "the difference")
+    sent_clock: ClockStamp | None = Field(
+        None, description="the device's clocks that NTP does not step, read as it sends this batch "
+                          "(afresh on every retry)")
     # Each sale is validated on its own in ingest_sales, so a malformed sale is answered
     # "rejected" while the rest land; failing the batch would wedge the till's outbox behind
     # it. SkipValidation keeps SaleIn as the documented schema.
@@ -126,9 +140,13 @@ class SaleResultOut(BaseModel):
     status: Literal["accepted", "duplicate", "rejected"]
     order: str | None = Field(None, description="order number (accepted, duplicate)")
     code: str | None = Field(None, description="why rejected: invalid, unknown-sku, wrong-store, "
-                                                "wrong-currency, future-time, totals-mismatch, "
-                                                "bad-tenders, uuid-reused")
+                                                "wrong-currency, totals-mismatch, bad-tenders, "
+                                                "unverified-payment, uuid-reused (never the time: a "
+                                                "suspicious time is recorded and flagged)")
     reason: str | None = None
+    flags: list[dict[str, str]] | None = Field(
+        None, description="accepted: what was flagged for the manager (clock-corrected, "
+                          "future-time, old, price-differs, promotion-off)")
 
 
 class SalesBatchOut(BaseModel):
@@ -147,16 +165,22 @@ class _Sale:
     uuid: str | None = None
     content_hash: str = ""
     sale: SaleIn | None = None
-    occurred_at: datetime | None = None  # corrected for the device's clock
+    time: DocumentTime | None = None  # when it happened: the device's clock and ours
     priced: PricedOrder | None = None
     tenders: list[TenderIn] | None = None
     number: str = ""
     customer_id: int | None = None  # the member who earns points for it
+    flags: list[dict[str, str]] | None = None  # for the manager: odd times, other prices
     code: str = ""  # set when rejected
     reason: str = ""
 
     def reject(self, code: str, reason: str) -> None:
         self.code, self.reason = code, reason
+
+    @property
+    def occurred_at(self) -> datetime | None:
+        """When the sale happened on our clock."""
+        return self.time.at if self.time else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,13 +188,6 @@ class _SkuFacts:
     id: int
     sold_by: str
     tax_class: str
-
-
-def device_clock_offset(now: datetime, sent_at: datetime | None) -> timedelta:
-    """What to add to a device's times so they read on our clock (zero when close enough)."""
-    if sent_at is not None and abs(now - sent_at) > CLOCK_TOLERANCE:
-        return now - sent_at
-    return timedelta(0)
 
 
 def ingest_sales(session: Session, device: Principal, batch: SalesBatchIn,
@@ -185,8 +202,7 @@ def ingest_sales(session: Session, device: Principal, batch: SalesBatchIn,
         raise Forbidden("sales are pushed by a till or kiosk paired with a store")
     location = session.get(Location, device.store_id)
     assert location is not None, "a paired device always has its store"
-    now = utcnow()
-    offset = device_clock_offset(now, batch.sent_at)
+    push = PushClock(utcnow(), batch.sent_at, batch.sent_clock)
     channel = "kiosk" if device.role == "kiosk" else "pos"
     sales = [_read(i, raw) for i, raw in enumerate(batch.sales)]
     skus = _sku_facts(session, {line.sku for s in sales if s.sale for line in s.sale.lines})
@@ -200,7 +216,8 @@ def ingest_sales(session: Session, device: Principal, batch: SalesBatchIn,
     prefix = f"{'K' if channel == 'kiosk' else 'S'}{device.id}"
     for s in sales:
         if s.sale is not None and not s.code:
-            _check(s, location, skus, regime, channel, now, offset)
+            _check(s, location, skus, regime, channel, push)
+    _compare_with_price_list(session, sales, location, skus)
     _verify_wallet_tenders(session, sales, location)
     _find_members(session, sales, member_qrs)
 
@@ -262,7 +279,7 @@ def _sku_facts(session: Session, codes: set[str]) -> dict[str, _SkuFacts]:
 
 
 def _check(s: _Sale, location: Location, skus: dict[str, _SkuFacts], regime: TaxRegime,
-           channel: str, now: datetime, offset: timedelta) -> None:
+           channel: str, push: PushClock) -> None:
     """Reject the sale with a reason, or leave it priced and ready to record."""
     sale = s.sale
     assert sale is not None
@@ -274,10 +291,8 @@ def _check(s: _Sale, location: Location, skus: dict[str, _SkuFacts], regime: Tax
     if sale.currency is not None and sale.currency != currency:
         return s.reject("wrong-currency", f"{location.code} sells in {currency}, the sale is in "
                                           f"{sale.currency}")
-    s.occurred_at = sale.occurred_at + offset
-    if s.occurred_at > now + CLOCK_SKEW:
-        return s.reject("future-time", "occurred_at is in the future; set the device's clock, or "
-                                       "send sent_at with the batch so we can correct it")
+    # Never a reason to refuse: an odd time is recorded, corrected, and flagged.
+    s.time = place_in_time(sale.occurred_at, sale.clock, push)
     unknown = sorted({line.sku for line in sale.lines} - skus.keys())
     if unknown:
         return s.reject("unknown-sku", f"unknown SKU(s): {', '.join(unknown)}; sync the catalogue, "
@@ -300,6 +315,55 @@ def _check(s: _Sale, location: Location, skus: dict[str, _SkuFacts], regime: Tax
     problem = _check_tenders(s, sale, channel)
     if problem:
         s.reject("bad-tenders", problem)
+
+
+def _compare_with_price_list(session: Session, sales: list[_Sale], location: Location,
+                             skus: dict[str, _SkuFacts]) -> None:
+    """Flag for the manager what is odd about the sales about to be recorded: their time (see
+    ``place_in_time``), a line sold at another price than the store's list held at the moment
+    of the sale (on our clock), a promotion's discount given when it was not on.
+
+    What the shopper paid is the truth: a difference is recorded, never refused. It may be an
+    offline till holding an old price, a manager's override, or a till whose clock was far off
+    pricing the basket at another hour.
+    """
+    ready = [s for s in sales if s.priced is not None and not s.code]
+    for s in ready:
+        assert s.time is not None
+        s.flags = list(s.time.flags)
+    if not ready:
+        return
+    zone = ZoneInfo(location.timezone)
+
+    def local(at: datetime) -> str:
+        return f"{at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+
+    def money(amount: int) -> str:
+        return Money(amount, location.currency).format(location.locale)
+
+    if location.price_list_id is not None:
+        times = [s.occurred_at for s in ready if s.occurred_at is not None]
+        windows = price_windows_during(
+            session, location.price_list_id,
+            sorted({skus[line.sku].id for s in ready if s.sale for line in s.sale.lines}),
+            min(times), max(times))
+        for s in ready:
+            assert s.sale is not None and s.occurred_at is not None
+            for no, line in enumerate(s.sale.lines):
+                listed = price_in_force(windows.get(skus[line.sku].id, []), s.occurred_at)
+                if listed != line.unit_price:
+                    s.flags.append(flag("price-differs", (
+                        f"line {no} ({line.sku}) sold at {money(line.unit_price)}; the price list "
+                        f"held {money(listed) if listed is not None else 'no price'} at "
+                        f"{local(s.occurred_at)}")))
+    rules = rules_by_code(session, {d.code for s in ready if s.sale for d in s.sale.discounts if d.code})
+    for s in ready:
+        assert s.sale is not None and s.occurred_at is not None
+        for d in s.sale.discounts:
+            off = why_not_on(rules[d.code], s.occurred_at, zone) if d.code in rules else None
+            if off is not None:
+                s.flags.append(flag("promotion-off", f"discount {d.reason!r} ({d.code}) was given, but "
+                                                     f"the promotion was not on then ({off[1]})"))
 
 
 def _check_tenders(s: _Sale, sale: SaleIn, channel: str) -> str:
@@ -425,6 +489,9 @@ class _Pushed(Protocol):
     code: str
     reason: str
 
+    @property
+    def flags(self) -> list[dict[str, str]] | None: ...  # for the manager, once accepted
+
 
 _P = TypeVar("_P", bound=_Pushed)
 DocumentT = TypeVar("DocumentT", bound=BaseModel)
@@ -488,6 +555,8 @@ def answer_batch(docs: list[_P], verdicts: dict[int, dict[str, Any]], numbers: d
         verdict = verdicts[d.index]
         if verdict["status"] == "accepted":
             verdict["number"] = numbers[d.index]
+            if d.flags:
+                verdict["flags"] = d.flags
         elif "of" in verdict:
             verdict["number"] = numbers[verdict.pop("of")]
         if "number" in verdict:
@@ -517,7 +586,8 @@ def _write(session: Session, device: Principal, location: Location, channel: str
             client_uuid=s.uuid, content_hash=s.content_hash, device_id=device.id,
             cashier=s.sale.cashier, tenders=s.tenders or [], note=f"sold at {device.name}",
             customer_id=s.customer_id,
-            cash_session_uuid=str(s.sale.cash_session) if s.sale.cash_session else None))
+            cash_session_uuid=str(s.sale.cash_session) if s.sale.cash_session else None,
+            device_occurred_at=s.sale.occurred_at, review_flags=s.flags or []))
     ids = insert_orders(session, orders)
     movements = []
     for s in accepted:

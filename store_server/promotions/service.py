@@ -91,6 +91,14 @@ def active_rules(session: Session, location_code: str | None = None) -> list[Rul
     return [r for r in rules if not r.locations or location_code in r.locations]
 
 
+def rules_by_code(session: Session, codes: set[str]) -> dict[str, Rule]:
+    """The rules of the promotions with these codes, whatever their status now."""
+    if not codes:
+        return {}
+    return {code: Rule.from_dict(rule) for code, rule in session.execute(
+        select(Promotion.code, Promotion.rule).where(Promotion.code.in_(sorted(codes))))}
+
+
 # -- giveaways ---------------------------------------------------------------------------------
 
 

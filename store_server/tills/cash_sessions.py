@@ -19,18 +19,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store_server.api.auth import Principal
 from store_server.db import transaction, utcnow
+from store_server.devices.clock import ClockStamp, PushClock, flag, place_in_time
+from store_server.devices.models import Device
 from store_server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from store_server.events.service import NewEvent, record_many
 from store_server.locations.models import Location
@@ -47,7 +50,9 @@ class CashMovementIn(BaseModel):
     kind: Literal["in", "out"] = Field(description="cash put into the drawer, or taken out")
     amount: int = Field(gt=0, le=10**12)
     reason: str = Field("", max_length=200)
-    at: AwareDatetime
+    at: AwareDatetime = Field(description="the device's clock when the cash moved")
+    clock: ClockStamp | None = Field(None, description="the device's clocks NTP does not step, read "
+                                                       "with at")
     cashier: str = Field("", max_length=80)
 
 
@@ -58,8 +63,11 @@ class ZReportIn(BaseModel):
 
     uuid: UUID = Field(description="the session's UUID, made by the till when it opened it")
     till: str = Field("", max_length=120, description="the till's device name")
-    opened_at: AwareDatetime
-    closed_at: AwareDatetime
+    opened_at: AwareDatetime = Field(description="the device's clock when the session opened")
+    closed_at: AwareDatetime = Field(description="the device's clock when the session closed")
+    opened_clock: ClockStamp | None = Field(None, description="the device's clocks NTP does not "
+                                                              "step, read with opened_at")
+    closed_clock: ClockStamp | None = Field(None, description="... read with closed_at")
     opened_by: str = Field("", max_length=80)
     closed_by: str = Field("", max_length=80)
     currency: CurrencyCode
@@ -72,12 +80,11 @@ class ZReportIn(BaseModel):
     expected_cash: int = Field(ge=-(10**12), le=10**12)
     counted_cash: Amount
     difference: int = Field(ge=-(10**12), le=10**12, description="counted - expected; short < 0")
-
-    @model_validator(mode="after")
-    def _closed_after_opened(self) -> ZReportIn:
-        if self.closed_at < self.opened_at:
-            raise ValueError("closed_at is before opened_at")
-        return self
+    # Not part of the report (a resend carries new ones and is still the same report).
+    sent_at: AwareDatetime | None = Field(None, description="the device's clock as it sends the "
+                                                            "report (afresh on every retry)")
+    sent_clock: ClockStamp | None = Field(None, description="the device's clocks NTP does not step, "
+                                                            "read as it sends the report")
 
 
 class ServerFiguresOut(BaseModel):
@@ -94,8 +101,10 @@ class CashSessionOut(BaseModel):
     store: str
     till: str
     currency: str
-    opened_at: str
-    closed_at: str
+    opened_at: str = Field(description="on the server's clock (the till's corrected)")
+    closed_at: str = Field(description="on the server's clock: the store day it is filed under")
+    device_opened_at: str | None = Field(None, description="the till's clock as it read")
+    device_closed_at: str | None = None
     opened_by: str
     closed_by: str
     float: int
@@ -113,7 +122,19 @@ class CashSessionOut(BaseModel):
     complete: bool = Field(description="the server holds every sale and return the till counted")
     matches: bool = Field(description="the server's figures by tender are the till's")
     received_at: str
+    review_flags: list[dict[str, str]] = Field(description="for the manager: the till's clock far "
+                                                           "off, the times out of order...")
     status: Literal["accepted", "duplicate"] | None = Field(None, description="when pushed")
+
+
+class ReviewOut(BaseModel):
+    kind: Literal["sale", "return"]
+    number: str
+    till: str
+    occurred_at: str = Field(description="on the server's clock")
+    device_occurred_at: str | None = Field(description="the till's clock as it read")
+    total: int
+    flags: list[dict[str, str]]
 
 
 class CashSessionListOut(BaseModel):
@@ -121,6 +142,8 @@ class CashSessionListOut(BaseModel):
     date: str
     timezone: str
     sessions: list[CashSessionOut]
+    to_review: list[ReviewOut] = Field(description="the day's till sales and returns flagged for the "
+                                                   "manager: odd times, prices not the list's")
 
 
 class ZReportMismatch(InvalidInput):
@@ -150,7 +173,11 @@ def close_cash_session(session: Session, device: Principal, report: ZReportIn) -
     if report.currency != location.currency:
         raise InvalidInput(f"{location.code} counts cash in {location.currency}, the report is in "
                            f"{report.currency}")
-    document = report.model_dump(mode="json", by_alias=True)
+    # What the till reported, as hashed to tell a resend from another report: without the push's
+    # own clock readings, and without absent stamps (so reports from tills that stamp nothing
+    # hash as they always did).
+    document = report.model_dump(mode="json", by_alias=True, exclude_none=True,
+                                 exclude={"sent_at", "sent_clock"})
     expected = expected_cash(report.opening_float, document["movements"],
                              report.sales_by_tender.get("cash", 0), report.refunds_by_tender.get("cash", 0))
     if report.expected_cash != expected:
@@ -163,6 +190,7 @@ def close_cash_session(session: Session, device: Principal, report: ZReportIn) -
             f"the report says {report.difference}",
             difference=report.counted_cash - report.expected_cash)
     content_hash = hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    times = _place_report(report, document, PushClock(utcnow(), report.sent_at, report.sent_clock))
     uuid = str(report.uuid)
     for _ in range(3):
         try:
@@ -179,12 +207,14 @@ def close_cash_session(session: Session, device: Principal, report: ZReportIn) -
                 filed = CashSession(
                     uuid=uuid, content_hash=content_hash, location_id=location.id, device_id=device.id,
                     till=report.till or device.name, currency=report.currency,
-                    opened_at=report.opened_at, closed_at=report.closed_at,
+                    opened_at=times.opened_at, closed_at=times.closed_at,
+                    device_opened_at=report.opened_at, device_closed_at=report.closed_at,
                     opened_by=report.opened_by, closed_by=report.closed_by,
                     opening_float=report.opening_float, expected_cash=report.expected_cash,
                     counted_cash=report.counted_cash, difference=report.difference,
                     sales_count=report.sales_count, returns_count=report.returns_count,
-                    report=document, received_at=utcnow())
+                    report=times.document, received_at=utcnow(), review_flags=times.flags,
+                    needs_review=bool(times.flags))
                 session.add(filed)
                 session.flush()
                 doc = _documents(session, [filed], location.code)[0]
@@ -195,6 +225,38 @@ def close_cash_session(session: Session, device: Principal, report: ZReportIn) -
             # The same report arrived twice at once; the loser reads the winner's row.
             session.rollback()
     raise Conflict("this Z report is being filed by another request; send it again in a moment")
+
+
+@dataclass(frozen=True, slots=True)
+class _ReportTimes:
+    opened_at: dt.datetime
+    closed_at: dt.datetime
+    document: dict[str, Any]  # the report with each cash movement placed on our clock
+    flags: list[dict[str, str]]
+
+
+def _place_report(report: ZReportIn, document: dict[str, Any], push: PushClock) -> _ReportTimes:
+    """The session's opening, closing and cash movements on our clock (see devices/clock.py).
+
+    Closing decides the store day the report is filed under, so a till whose clock ran a day
+    fast files today's Z under today. Time alone never refuses a report: odd times are flagged.
+    """
+    opened = place_in_time(report.opened_at, report.opened_clock, push)
+    closed = place_in_time(report.closed_at, report.closed_clock, push)
+    flags = list(closed.flags)
+    flags += [f for f in opened.flags if f["code"] not in {g["code"] for g in flags}]
+    opened_at = opened.at
+    if opened_at > closed.at:
+        # A clock stepped mid-shift with no stamps to undo it: the session cannot end before it began.
+        flags.append(flag("times-out-of-order", f"the till's times put the opening "
+                                                f"({opened.at.isoformat(timespec='seconds')}) after "
+                                                "the closing: the opening is shown at the closing"))
+        opened_at = closed.at
+    movements = []
+    for raw, movement in zip(document["movements"], report.movements, strict=True):
+        placed = place_in_time(movement.at, movement.clock, push)
+        movements.append({**raw, "at": placed.at.isoformat(), "device_at": raw["at"]})
+    return _ReportTimes(opened_at, closed.at, {**document, "movements": movements}, flags)
 
 
 class CashSessionsQuery(BaseModel):
@@ -223,7 +285,31 @@ def list_cash_sessions(session: Session, who: Principal, store: str | None,
                                   CashSession.closed_at >= start, CashSession.closed_at < end)
         .order_by(CashSession.till, CashSession.closed_at)).scalars())
     return {"store": location.code, "date": day.isoformat(), "timezone": location.timezone,
-            "sessions": _documents(session, rows, location.code)}
+            "sessions": _documents(session, rows, location.code),
+            "to_review": _to_review(session, location.id, start, end)}
+
+
+def _to_review(session: Session, location_id: int, start: dt.datetime,
+               end: dt.datetime) -> list[dict[str, Any]]:
+    """The till sales and returns of a store day flagged for the manager, in time order."""
+    sales = session.execute(
+        select(Order.number, Device.name, Order.occurred_at, Order.device_occurred_at, Order.total,
+               Order.review_flags)
+        .outerjoin(Device, Device.id == Order.device_id)
+        .where(Order.location_id == location_id, Order.needs_review.is_(True),
+               Order.occurred_at >= start, Order.occurred_at < end)).all()
+    returns = session.execute(
+        select(SaleReturn.number, Device.name, SaleReturn.occurred_at, SaleReturn.device_occurred_at,
+               SaleReturn.total, SaleReturn.review_flags)
+        .outerjoin(Device, Device.id == SaleReturn.device_id)
+        .where(SaleReturn.location_id == location_id, SaleReturn.needs_review.is_(True),
+               SaleReturn.occurred_at >= start, SaleReturn.occurred_at < end)).all()
+    items = [(kind, row) for kind, rows in (("sale", sales), ("return", returns)) for row in rows]
+    items.sort(key=lambda item: (item[1][2], item[1][0]))
+    return [{"kind": kind, "number": number, "till": till or "", "occurred_at": at.isoformat(),
+             "device_occurred_at": device_at.isoformat() if device_at else None, "total": total,
+             "flags": flags}
+            for kind, (number, till, at, device_at, total, flags) in items]
 
 
 def read_cash_session(session: Session, who: Principal, session_uuid: str) -> dict[str, Any]:
@@ -258,6 +344,8 @@ def _documents(session: Session, sessions: list[CashSession], store: str) -> lis
         docs.append({
             "uuid": cs.uuid, "store": store, "till": cs.till, "currency": cs.currency,
             "opened_at": cs.opened_at.isoformat(), "closed_at": cs.closed_at.isoformat(),
+            "device_opened_at": cs.device_opened_at.isoformat() if cs.device_opened_at else None,
+            "device_closed_at": cs.device_closed_at.isoformat() if cs.device_closed_at else None,
             "opened_by": cs.opened_by, "closed_by": cs.closed_by, "float": cs.opening_float,
             "movements": report["movements"],
             "cash_in": cash_in, "cash_out": cash_out,
@@ -269,6 +357,7 @@ def _documents(session: Session, sessions: list[CashSession], store: str) -> lis
                          and server["returns_count"] >= cs.returns_count),
             "matches": all(server[k] == till_figures[k] for k in till_figures),
             "received_at": cs.received_at.isoformat(),
+            "review_flags": cs.review_flags or [],
         })
     return docs
 

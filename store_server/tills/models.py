@@ -16,7 +16,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store_server.db import Base, BigID, JSONDoc, UTCDateTime, utcnow
@@ -42,7 +51,11 @@ class SaleReturn(Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[int] = mapped_column(BigInteger)  # what went back to the shopper
+    # On the server's clock; the till's clock as it read beside it (store_server/devices/clock.py).
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    device_occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_flags: Mapped[list[dict[str, str]]] = mapped_column(JSONDoc, default=list)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -94,8 +107,12 @@ class CashSession(Base):
     device_id: Mapped[int] = mapped_column(ForeignKey("device.id"))
     till: Mapped[str] = mapped_column(String(120))
     currency: Mapped[str] = mapped_column(String(3))
+    # On the server's clock, so the report is filed under the store day it was really closed
+    # on; the till's clock as it read is kept beside them.
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    device_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    device_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opened_by: Mapped[str] = mapped_column(String(80), default="")
     closed_by: Mapped[str] = mapped_column(String(80), default="")
     opening_float: Mapped[int] = mapped_column(BigInteger)
@@ -104,6 +121,9 @@ class CashSession(Base):
     difference: Mapped[int] = mapped_column(BigInteger)  # counted - expected: short is negative
     sales_count: Mapped[int] = mapped_column(Integer)
     returns_count: Mapped[int] = mapped_column(Integer)
-    # The Z report as the till sent it (movements, figures by tender): the till's word.
+    # The Z report as the till sent it (movements, figures by tender): the till's word; only each
+    # cash movement's ``at`` is placed on the server's clock, with the till's as ``device_at``.
     report: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    review_flags: Mapped[list[dict[str, str]]] = mapped_column(JSONDoc, default=list)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)

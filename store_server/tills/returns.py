@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -40,9 +40,10 @@ from store_server.catalog.service import product_names
 from store_server.customers.models import Customer, PointsEntry
 from store_server.customers.service import LoyaltyRules, points_earned
 from store_server.db import utcnow
+from store_server.devices.clock import ClockStamp, DocumentTime, PushClock, place_in_time
 from store_server.errors import Forbidden, NotFound
 from store_server.events.service import NewEvent, record_many
-from store_server.inventory.service import CLOCK_SKEW, Movement, apply_movements
+from store_server.inventory.service import Movement, apply_movements
 from store_server.locations.models import Location
 from store_server.orders.models import Order, OrderLine, OrderTender
 from store_server.orders.records import new_order_number
@@ -51,7 +52,6 @@ from store_server.orders.sales import (
     Recorded,
     TenderKind,
     answer_batch,
-    device_clock_offset,
     document_key,
     record_batch,
     sort_out,
@@ -211,6 +211,8 @@ class ReturnIn(BaseModel):
     uuid: UUID = Field(description="made by the device with the return: the key that lands it once")
     original_sale: UUID = Field(description="the UUID of the sale it returns (its receipt QR)")
     occurred_at: AwareDatetime = Field(description="the device's clock when the return was made")
+    clock: ClockStamp | None = Field(None, description="the device's clocks that NTP does not step, "
+                                                       "read with occurred_at (as for sales)")
     store: str | None = Field(None, description="the store the device believes it is in")
     currency: CurrencyCode | None = None
     cashier: str = Field("", max_length=80)
@@ -224,6 +226,8 @@ class ReturnIn(BaseModel):
 class ReturnsBatchIn(BaseModel):
     sent_at: AwareDatetime | None = Field(
         None, description="the device's clock as it sends this batch (set afresh on every retry)")
+    sent_clock: ClockStamp | None = Field(
+        None, description="the device's clocks that NTP does not step, read as it sends this batch")
     # As with sales: each return is validated on its own, so one malformed return is answered
     # "rejected" while the rest land.
     returns: list[SkipValidation[ReturnIn]] = Field(min_length=1, max_length=MAX_RETURNS_PER_BATCH)
@@ -235,10 +239,13 @@ class ReturnResultOut(BaseModel):
     status: Literal["accepted", "duplicate", "rejected"]
     number: str | None = Field(None, description="the return's number (accepted, duplicate)")
     code: str | None = Field(None, description="why rejected: invalid, wrong-store, wrong-currency, "
-                                                "future-time, unknown-sale (send it again later), "
-                                                "over-return, totals-mismatch, bad-refunds, "
-                                                "unverified-refund, uuid-reused")
+                                                "unknown-sale (send it again later), over-return, "
+                                                "totals-mismatch, bad-refunds, unverified-refund, "
+                                                "uuid-reused (never the time alone)")
     reason: str | None = None
+    flags: list[dict[str, str]] | None = Field(
+        None, description="accepted: what was flagged for the manager (clock-corrected, "
+                          "future-time, old)")
 
 
 class ReturnsBatchOut(BaseModel):
@@ -283,7 +290,7 @@ class _Return:
     uuid: str | None = None
     content_hash: str = ""
     ret: ReturnIn | None = None
-    occurred_at: datetime | None = None  # corrected for the device's clock
+    time: DocumentTime | None = None  # when it happened: the device's clock and ours
     number: str = ""
     code: str = ""
     reason: str = ""
@@ -296,6 +303,15 @@ class _Return:
         self.code, self.reason = code, reason
         return False
 
+    @property
+    def occurred_at(self) -> datetime | None:
+        """When the return happened on our clock."""
+        return self.time.at if self.time else None
+
+    @property
+    def flags(self) -> list[dict[str, str]] | None:
+        return self.time.flags if self.time else None
+
 
 def ingest_returns(session: Session, device: Principal, batch: ReturnsBatchIn) -> dict[str, Any]:
     """Record a device's returns; answer each one accepted, duplicate or rejected."""
@@ -303,12 +319,11 @@ def ingest_returns(session: Session, device: Principal, batch: ReturnsBatchIn) -
         raise Forbidden("returns are pushed by a till paired with a store")
     location = session.get(Location, device.store_id)
     assert location is not None, "a paired device always has its store"
-    now = utcnow()
-    offset = device_clock_offset(now, batch.sent_at)
+    push = PushClock(utcnow(), batch.sent_at, batch.sent_clock)
     returns = [_read(i, raw) for i, raw in enumerate(batch.returns)]
     for r in returns:
         if r.ret is not None and not r.code:
-            _check(r, device, location, now, offset)
+            _check(r, device, location, push)
     checked = [(r.code, r.reason) for r in returns]
 
     def record() -> dict[str, Any]:
@@ -335,8 +350,7 @@ def _read(index: int, raw: Any) -> _Return:
     return r
 
 
-def _check(r: _Return, device: Principal, location: Location, now: datetime,
-           offset: timedelta) -> None:
+def _check(r: _Return, device: Principal, location: Location, push: PushClock) -> None:
     """The checks that need nothing recorded: the rest run in the transaction (``_admit``)."""
     ret = r.ret
     assert ret is not None
@@ -348,11 +362,8 @@ def _check(r: _Return, device: Principal, location: Location, now: datetime,
         r.reject("wrong-currency", f"{location.code} refunds in {location.currency}, the return is "
                                    f"in {ret.currency}")
         return
-    r.occurred_at = ret.occurred_at + offset
-    if r.occurred_at > now + CLOCK_SKEW:
-        r.reject("future-time", "occurred_at is in the future; set the device's clock, or send "
-                                "sent_at with the batch so we can correct it")
-        return
+    # Never a reason to refuse: an odd time is recorded, corrected, and flagged.
+    r.time = place_in_time(ret.occurred_at, ret.clock, push)
     paid_back = sum(f.amount for f in ret.refunds)
     if paid_back != ret.total:
         r.reject("bad-refunds", f"the refunds pay back {paid_back} of a total of {ret.total} "
@@ -499,7 +510,9 @@ def _write(session: Session, device: Principal, location: Location,
             "order_id": r.original.id, "location_id": location.id, "device_id": device.id,
             "cash_session_uuid": str(r.ret.cash_session) if r.ret.cash_session else None,
             "cashier": r.ret.cashier, "reason": r.ret.reason, "currency": location.currency,
-            "total": r.ret.total, "occurred_at": r.occurred_at, "created_at": now})
+            "total": r.ret.total, "occurred_at": r.occurred_at, "created_at": now,
+            "device_occurred_at": r.ret.occurred_at, "review_flags": r.flags or [],
+            "needs_review": bool(r.flags)})
     table = SaleReturn.__table__
     ids = dict(conn.execute(insert(table).returning(table.c.uuid, table.c.id), rows).all())
     lines, refunds, movements = [], [], []
@@ -545,6 +558,7 @@ def _return_document(r: _Return, location_code: str, points_taken: int, now: dat
         "refunds": [{"kind": f.kind, "amount": f.amount, "reference": f.reference} for f in r.ret.refunds],
         "points_taken_back": points_taken,
         "occurred_at": r.occurred_at.isoformat(), "created_at": now.isoformat(),
+        "device_occurred_at": r.ret.occurred_at.isoformat(), "review_flags": r.flags or [],
     }
 
 

@@ -61,7 +61,7 @@ def test_changes_after_the_first_sync_arrive_as_events(local_till: LocalTill, se
     sync_catalogue(local_till.replica, local_till.api)
     item = local_till.replica.by_code(sku)
     assert item is not None
-    assert item.price_at(Sale(local_till.replica).clock()) == 12345
+    assert item.price_at(Sale(local_till.replica).clock.now()) == 12345
     assert item.on_hand == on_hand - 1
 
 
