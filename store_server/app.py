@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestURITooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 # Importing the domain APIs registers their operations on the API blueprint.
@@ -73,6 +74,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(folder))
     app.url_map.converters["int"] = DatabaseId
     app.config.update(load_config(folder, test_config))
+    if hops := app.config["TRUSTED_PROXIES"]:
+        # Behind a reverse proxy the client is the proxy: trust that many X-Forwarded-* hops,
+        # so sign-in throttling counts the real client addresses.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     engine = make_engine(app.config["DATABASE_URL"],
                          busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
     app.extensions["plaza"] = Plaza(engine, make_session_factory(engine))

@@ -207,6 +207,16 @@ def webhooks() -> None:
     """Outbound webhooks (docs/WEBHOOKS.md)."""
 
 
+@webhooks.command("seal-secrets")
+@with_appcontext
+def webhooks_seal_secrets() -> None:
+    """Seal signing secrets stored in clear before sealing existed (run once after upgrading)."""
+    from store_server.webhooks.service import seal_clear_secrets
+
+    with _plaza().session_factory() as session:
+        click.echo(f"sealed {seal_clear_secrets(session, current_app.config['SEALING_KEY'])} secrets")
+
+
 @webhooks.command("worker")
 @click.option("--once", is_flag=True, help="one pass: queue new events, send what is due, exit")
 @click.option("--interval", default=1.0, show_default=True, help="seconds to idle between passes")

@@ -52,6 +52,8 @@ def load_config(folder: Path, overrides: dict[str, Any] | None = None) -> dict[s
         "SIGNIN_SOURCE_LIMIT": int(env.get("PLAZA_SIGNIN_SOURCE_LIMIT", "30")),
         "SIGNIN_WINDOW_S": float(env.get("PLAZA_SIGNIN_WINDOW_S", "900")),
         "SIGNIN_LOCKOUT_S": float(env.get("PLAZA_SIGNIN_LOCKOUT_S", "300")),
+        # Reverse proxies in front of the server whose X-Forwarded-For is trusted (0: none).
+        "TRUSTED_PROXIES": int(env.get("PLAZA_TRUSTED_PROXIES", "0")),
         # Back-office sessions end after this long without a request, and after 12 h at most.
         "BACKOFFICE_IDLE_MINUTES": float(env.get("PLAZA_BACKOFFICE_IDLE_MINUTES", "60")),
         # Webhook worker: retries back off base × 2^(n−1) s (capped, jittered) up to max attempts.
@@ -87,5 +89,8 @@ def load_config(folder: Path, overrides: dict[str, Any] | None = None) -> dict[s
     # or the environment). A member QR expires after this long; 0 means only revocation ends it.
     if "MEMBER_QR_KEY" not in config:
         config["MEMBER_QR_KEY"] = env.get("PLAZA_MEMBER_QR_KEY") or _secret(folder, "member_qr_key")
+    # Seals the secrets we must read back (webhook signing secrets); shared like the QR key.
+    if "SEALING_KEY" not in config:
+        config["SEALING_KEY"] = env.get("PLAZA_SEALING_KEY") or _secret(folder, "sealing_key")
     config.setdefault("MEMBER_QR_TTL_MINUTES", int(env.get("PLAZA_MEMBER_QR_TTL_MINUTES", "1440")))
     return config

@@ -12,7 +12,7 @@ from store_server.accounts.models import User
 from store_server.accounts.service import UserIn
 from store_server.accounts.throttle import ThrottleRules
 from store_server.api import Ctx, operation
-from store_server.api.auth import ANYONE_SIGNED_IN, MANAGERS, STAFF
+from store_server.api.auth import ANYONE_SIGNED_IN, MANAGERS, STAFF, TILLS
 
 
 class SignIn(BaseModel):
@@ -60,7 +60,7 @@ class PinIn(BaseModel):
 
 
 @operation("POST", "/auth/pin", summary="A cashier signs in at a till of their store with a PIN",
-           tag="auth", roles=frozenset({"till"}), body=PinIn)
+           tag="auth", roles=TILLS, body=PinIn)
 def pin_sign_in(ctx: Ctx, body: PinIn) -> dict[str, Any]:
     """Five wrong PINs for a cashier (or thirty at one till) within 15 minutes lock them out
     for 5 minutes: 429 with Retry-After."""
@@ -71,7 +71,7 @@ def pin_sign_in(ctx: Ctx, body: PinIn) -> dict[str, Any]:
 
 
 @operation("GET", "/sync/cashiers", summary="This store's cashiers with PIN hashes, for offline sign-in",
-           tag="sync", roles=frozenset({"till"}))
+           tag="sync", roles=TILLS)
 def store_cashiers(ctx: Ctx) -> list[dict[str, Any]]:
     """Tills only (a kiosk has no cashiers). Refetch when the feed carries `cashiers.changed`.
     The hashes are Argon2id."""

@@ -18,6 +18,8 @@ ADMIN = frozenset({"admin"})
 MANAGERS = frozenset({"admin", "manager"})
 STAFF = frozenset({"admin", "manager", "cashier"})
 TERMINALS = frozenset({"till", "kiosk"})
+# A kiosk is a till with fewer powers: no cash drawer, no returns, no cash sessions, no cashiers.
+TILLS = frozenset({"till"})
 ANYONE_SIGNED_IN = STAFF | TERMINALS | {"printer"}
 
 

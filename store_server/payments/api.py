@@ -15,7 +15,7 @@ from flask import Response, current_app, request
 from pydantic import BaseModel, Field
 
 from store_server.api import Ctx, operation
-from store_server.api.auth import ADMIN, MANAGERS, STAFF, TERMINALS
+from store_server.api.auth import ADMIN, MANAGERS, STAFF, TERMINALS, TILLS
 
 from . import service
 from .notify import receive_alipay_notification
@@ -25,6 +25,8 @@ from .service import PaymentIn, RefundIn, RetryIn
 
 # Tills and kiosks, store staff (scoped to their store), and the online shop's server (admin).
 PAYERS = TERMINALS | STAFF | ADMIN
+# Money goes back at a till or from the office; a kiosk takes no returns.
+REFUNDERS = TILLS | STAFF | ADMIN
 EXTENSION = "plaza_payments"
 
 
@@ -105,7 +107,7 @@ def retry_payment(ctx: Ctx, body: RetryIn, public_id: str) -> dict[str, Any]:
 
 
 @operation("POST", "/payments/<public_id>/refunds", summary="Refund part or all of a payment",
-           tag="payments", roles=PAYERS, body=RefundIn, status=201)
+           tag="payments", roles=REFUNDERS, body=RefundIn, status=201)
 def refund_payment(ctx: Ctx, body: RefundIn, public_id: str) -> dict[str, Any]:
     """Never more than was paid, over all refunds. Send an ``Idempotency-Key``: a retry with the
     same key is the same refund and never pays out twice."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from store_server.api import Ctx, operation
-from store_server.api.auth import MANAGERS, STAFF, TERMINALS
+from store_server.api.auth import MANAGERS, STAFF, TERMINALS, TILLS
 from store_server.tills.cash_sessions import (
     CashSessionListOut,
     CashSessionOut,
@@ -37,7 +37,7 @@ def get_sale(ctx: Ctx, sale_uuid: str) -> dict[str, Any]:
 # Like /sync/sales, not `idempotent=True`: each return carries its own UUID, which makes a
 # resent batch land exactly once return by return.
 @operation("POST", "/sync/returns", summary="Push returns of recorded sales; each is accepted once",
-           tag="sync", roles=TERMINALS, body=ReturnsBatchIn, response=ReturnsBatchOut)
+           tag="sync", roles=TILLS, body=ReturnsBatchIn, response=ReturnsBatchOut)
 def post_returns(ctx: Ctx, body: ReturnsBatchIn) -> dict[str, Any]:
     """Per return: `accepted` (recorded now: stock back on hand), `duplicate` (recorded before
     with the same content; the same number again) or `rejected` with a `code` and a `reason`.
@@ -48,7 +48,7 @@ def post_returns(ctx: Ctx, body: ReturnsBatchIn) -> dict[str, Any]:
 
 
 @operation("POST", "/sync/cash-sessions", summary="Push a closed cash session's Z report; filed once",
-           tag="sync", roles=TERMINALS, body=ZReportIn, response=CashSessionOut)
+           tag="sync", roles=TILLS, body=ZReportIn, response=CashSessionOut)
 def post_cash_session(ctx: Ctx, body: ZReportIn) -> dict[str, Any]:
     """`status: accepted` the first time, `duplicate` when the same report comes again; a
     different report for a session already filed is a 409. A report whose arithmetic does not

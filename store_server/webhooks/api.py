@@ -16,7 +16,7 @@ from store_server.webhooks.worker import WorkerSettings
 def create_webhook(ctx: Ctx, body: SubscriptionIn) -> dict[str, Any]:
     """The `secret` appears in this answer only: keep it to verify `Plaza-Signature`.
     Deliveries start with the events recorded after this call."""
-    return service.create_subscription(ctx.session, body, ctx.who)
+    return service.create_subscription(ctx.session, body, ctx.who, ctx.config["SEALING_KEY"])
 
 
 @operation("GET", "/webhooks", summary="Webhook subscriptions", tag="webhooks", roles=ADMIN)
@@ -72,4 +72,4 @@ def replay_webhook_delivery(ctx: Ctx, subscription_id: int, delivery_id: int) ->
 def ping_webhook(ctx: Ctx, subscription_id: int) -> dict[str, Any]:
     """Answers with what the receiver said; the ping is not retried or kept."""
     return service.send_test(ctx.session, subscription_id,
-                             WorkerSettings.from_config(ctx.config).timeout_s)
+                             WorkerSettings.from_config(ctx.config).timeout_s, ctx.config["SEALING_KEY"])

@@ -35,7 +35,8 @@ class WebhookSubscription(Base):
     event_types: Mapped[list[str]] = mapped_column(JSONDoc)
     description: Mapped[str] = mapped_column(String(200), default="")
     # Kept in clear because signing needs it; shown to the caller once, at creation.
-    secret: Mapped[str] = mapped_column(String(100))
+    # Sealed with the instance's key (store_server.sealing), never in clear.
+    secret: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The highest event seq already turned into deliveries for this subscription.
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)

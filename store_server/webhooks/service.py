@@ -23,6 +23,7 @@ from store_server.api.pagination import decode_cursor, page
 from store_server.db import transaction, utcnow
 from store_server.errors import Conflict, NotFound
 from store_server.events.service import last_seq
+from store_server.sealing import is_sealed, seal, unseal
 from store_server.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from store_server.webhooks.signing import EVENT_ID_HEADER
 from store_server.webhooks.worker import event_id, post_signed
@@ -99,17 +100,30 @@ def _get(session: Session, subscription_id: int) -> WebhookSubscription:
     return sub
 
 
-def create_subscription(session: Session, data: SubscriptionIn, by: Principal) -> dict[str, Any]:
-    """Subscribe ``data.url``; the answer carries the signing secret, which is never shown again."""
+def create_subscription(session: Session, data: SubscriptionIn, by: Principal,
+                        sealing_key: str) -> dict[str, Any]:
+    """Subscribe ``data.url``; the answer carries the signing secret, which is never shown again
+    (it is stored sealed with ``sealing_key``)."""
+    secret = "whsec_" + secrets.token_urlsafe(32)
     with transaction(session):
         sub = WebhookSubscription(
             url=data.url, event_types=data.event_types, description=data.description,
-            secret="whsec_" + secrets.token_urlsafe(32), active=True,
+            secret=seal(sealing_key, secret), active=True,
             last_seq=last_seq(session), created_by=by.key, created_at=utcnow(),
         )
         session.add(sub)
         session.flush()
-        return {**subscription_document(sub), "secret": sub.secret}
+        return {**subscription_document(sub), "secret": secret}
+
+
+def seal_clear_secrets(session: Session, sealing_key: str) -> int:
+    """Seal secrets stored before sealing existed; returns how many."""
+    with transaction(session):
+        subs = [s for s in session.execute(select(WebhookSubscription).with_for_update()).scalars()
+                if not is_sealed(s.secret)]
+        for sub in subs:
+            sub.secret = seal(sealing_key, sub.secret)
+        return len(subs)
 
 
 def list_subscriptions(session: Session, include_deleted: bool = False) -> list[dict[str, Any]]:
@@ -250,7 +264,8 @@ def replay_delivery(session: Session, subscription_id: int, delivery_id: int) ->
         return delivery_document(delivery, _attempts_of(session, [delivery.id])[delivery.id])
 
 
-def send_test(session: Session, subscription_id: int, timeout_s: float) -> dict[str, Any]:
+def send_test(session: Session, subscription_id: int, timeout_s: float,
+              sealing_key: str) -> dict[str, Any]:
     """POST a signed ``ping`` to the subscription's URL now and say what the receiver answered.
 
     The ping is not an event: it has its own id, is not retried and is not kept.
@@ -258,7 +273,7 @@ def send_test(session: Session, subscription_id: int, timeout_s: float) -> dict[
     sub = _get(session, subscription_id)
     if sub.deleted_at is not None:
         raise Conflict("this subscription was deleted; create a new one")
-    url, secret, sid = sub.url, sub.secret, sub.id
+    url, secret, sid = sub.url, unseal(sealing_key, sub.secret), sub.id
     session.rollback()  # the request below must not hold a database transaction open
     ping_id = "ping_" + uuid.uuid4().hex
     now = utcnow()

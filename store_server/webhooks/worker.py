@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, aliased
 from store_server.db import is_postgres, transaction, utcnow
 from store_server.events.models import Event
 from store_server.events.service import last_seq
+from store_server.sealing import unseal
 from store_server.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from store_server.webhooks.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
 
@@ -55,10 +56,12 @@ class WorkerSettings:
     batch_size: int = 32
     concurrency: int = 8
     fan_out_batch: int = 500
+    sealing_key: str = ""  # opens the subscriptions' signing secrets (store_server.sealing)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> WorkerSettings:
         return cls(
+            sealing_key=str(config.get("SEALING_KEY", "")),
             max_attempts=int(config.get("WEBHOOK_MAX_ATTEMPTS", cls.max_attempts)),
             backoff_base_s=float(config.get("WEBHOOK_BACKOFF_BASE_S", cls.backoff_base_s)),
             backoff_max_s=float(config.get("WEBHOOK_BACKOFF_MAX_S", cls.backoff_max_s)),
@@ -246,8 +249,8 @@ def claim_due(session: Session, settings: WorkerSettings) -> list[Outgoing]:
             .where(d.id.in_(claimed)).order_by(d.id)
         ).all()
         return [
-            Outgoing(r.id, token, r.url, r.secret, event_id(r.Event.seq), r.Event.type,
-                     event_body(r.Event), r.attempts + 1)
+            Outgoing(r.id, token, r.url, unseal(settings.sealing_key, r.secret), event_id(r.Event.seq),
+                     r.Event.type, event_body(r.Event), r.attempts + 1)
             for r in rows
         ]
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from store_server.webhooks.models import WebhookDelivery
+from store_server.webhooks.models import WebhookDelivery, WebhookSubscription
 from store_server.webhooks.signing import sign, verify_signature
 from store_server.webhooks.worker import WorkerSettings, backoff_delay, deliver_due, fan_out, run_once
 from tests.server.factories import Chain
@@ -395,3 +395,25 @@ def test_the_online_shop_follows_an_order_to_completion_through_webhooks(
     assert seen == [("order.created", "reserved"), ("order.paid", "paid"), ("order.picking", "picking"),
                     ("order.shipped", "shipped"), ("order.completed", "completed")]
     assert all(r.verified for r in receiver.log)
+
+
+def test_signing_secrets_are_sealed_at_rest_and_old_clear_ones_can_be_sealed(
+        app: Flask, chain: Chain, receiver: Receiver) -> None:
+    sid = subscribe(chain, receiver, ["stock.changed"])
+    with app.extensions["plaza"].session_factory() as session:
+        stored = session.scalar(select(WebhookSubscription.secret).where(WebhookSubscription.id == sid))
+        assert stored is not None and receiver.secrets["/hooks"] not in stored
+        assert stored.startswith("sealed:v1:")
+        # A subscription from before sealing: its secret sits in clear until seal-secrets runs.
+        session.execute(update(WebhookSubscription).where(WebhookSubscription.id == sid)
+                        .values(secret=receiver.secrets["/hooks"]))
+        session.commit()
+    adjust(chain, "EARBUDS", +1)
+    drain(app)
+    result = app.test_cli_runner().invoke(args=["webhooks", "seal-secrets"])
+    assert "sealed 1 secrets" in result.output
+    adjust(chain, "EARBUDS", +1)
+    drain(app)
+    assert [r.verified for r in receiver.log] == [True, True]
+    with app.extensions["plaza"].session_factory() as session:
+        assert session.scalar(select(WebhookSubscription.secret)).startswith("sealed:v1:")
