@@ -19,7 +19,7 @@ def _products(chain: Chain) -> int:
 
 
 def test_retrying_a_create_with_the_same_key_returns_the_first_answer(chain: Chain) -> None:
-    api = chain.api("manager.madrid")
+    api = chain.api("admin")
     first = api.post("/products", json=PRODUCT, key="create-pb-1")
     again = api.post("/products", json=PRODUCT, key="create-pb-1")
     assert first.status_code == again.status_code == 201
@@ -29,7 +29,7 @@ def test_retrying_a_create_with_the_same_key_returns_the_first_answer(chain: Cha
 
 
 def test_same_key_with_a_different_body_is_a_conflict(chain: Chain) -> None:
-    api = chain.api("manager.madrid")
+    api = chain.api("admin")
     api.post("/products", json=PRODUCT, key="k-1")
     r = api.post("/products", json={**PRODUCT, "brand": "Other"}, key="k-1")
     assert r.status_code == 409 and "different request" in r.json["detail"]
@@ -54,7 +54,7 @@ def test_a_failed_request_does_not_burn_its_key(chain: Chain) -> None:
 
 
 def test_concurrent_retries_with_one_key_create_one_product(chain: Chain) -> None:
-    token = chain.tokens["manager.madrid"]
+    token = chain.tokens["admin"]
     answers: list[tuple[int, str]] = []
 
     def post() -> None:
