@@ -158,6 +158,7 @@ def new_order_document(o: NewOrder, location_code: str) -> dict[str, Any]:
         "expires_at": o.expires_at.isoformat() if o.expires_at else None,
         "occurred_at": o.occurred_at.isoformat(), "created_at": created,
         "paid_at": o.occurred_at.isoformat() if o.status == "completed" else None,
+        "refund": {"status": "", "amount": 0},
         "cashier": o.cashier,
         "history": [{"from": None, "to": o.status, "actor": o.actor, "note": o.note, "at": created}],
     }
@@ -218,6 +219,8 @@ def order_document(session: Session, order: Order) -> dict[str, Any]:
         "distance_km": order.distance_km, "promised_at": iso(order.promised_at),
         "expires_at": iso(order.expires_at), "occurred_at": iso(order.occurred_at),
         "created_at": iso(order.created_at), "paid_at": iso(order.paid_at),
+        # Money given back after a cancel or expiry (the payments domain keeps it up to date).
+        "refund": {"status": order.refund_status, "amount": order.refunded_amount},
         "cashier": order.cashier,
         "history": [{"from": h.from_status, "to": h.to_status, "actor": h.actor, "note": h.note,
                      "at": iso(h.at)} for h in history],
