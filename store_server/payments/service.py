@@ -1110,12 +1110,13 @@ def cancel_order(session: Session, payments: Payments, number: str, data: Transi
     cancels: list[tuple[str, str]] = []
     refunds: list[_GatewayRefund] = []
     with transaction(session):
-        if get_order(session, number).status == "cancelled":
-            order = get_order(session, number, lock=True)
+        # Locked first (as transition does), so two cancels at once queue here and the second
+        # finds the order cancelled instead of failing to cancel it again.
+        order = get_order(session, number, lock=True)
+        if order.status == "cancelled":
             who.require_location(order.location_id)
         else:
-            transition(session, number, "cancel", data, who)  # checks who may; locks the order
-            order = get_order(session, number, lock=True)
+            transition(session, number, "cancel", data, who)  # checks who may cancel it
         intents = session.execute(
             select(PaymentIntent).where(PaymentIntent.order_number == number).order_by(PaymentIntent.id)
             .with_for_update().execution_options(populate_existing=True)).scalars().all()
