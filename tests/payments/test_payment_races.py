@@ -22,7 +22,7 @@ from store_server.db import transaction, utcnow
 from store_server.orders.models import Order
 from store_server.orders.service import expire_due
 from store_server.payments.gateway import GMT8
-from store_server.payments.models import PaymentAttempt, PaymentIntent
+from store_server.payments.models import GatewayCall, PaymentAttempt, PaymentIntent
 from tests.payments.helpers import paid_events, settle_notifications, status_in_db
 
 TOTAL = 11600  # the test order: two boxes of tea in Shanghai, 116.00 CNY
@@ -368,3 +368,31 @@ def test_pay_against_order_expiry(shop, first: str) -> None:
     assert trade["status"] == "TRADE_CLOSED" and trade["refund_fee"] == "116.00"
     settle_notifications(shop, out, count=2)
     assert mismatches_about(reconciliation(shop), out, order["number"]) == []
+
+
+# ------------------------------------------------------------------ a payment code's own cancel
+
+
+def test_a_code_charge_that_gives_up_after_the_shopper_paid_does_not_cancel_the_sale(shop) -> None:
+    """The flow waiting for the shopper cannot read the gateway's answers (unsigned) while the
+    paid notification reaches us; when its time runs out it must not cancel (which would refund)
+    a payment we recorded as paid."""
+    order = shop.place_order()
+    payment = shop.pay("admin", tender="alipay_code", order=order["number"],
+                       auth_code="286600000000000002").json  # 10003: waits for the shopper
+    assert payment["status"] == "waiting_for_shopper", payment
+    shop.sandbox.faults(unsigned=1000)  # from now on the flow's queries prove nothing
+    approved = shop.sandbox.admin.post(
+        f"{shop.sandbox.url}/_sandbox/trades/{payment['out_trade_no']}/approve", timeout=5)
+    assert approved.status_code == 200
+    settle_notifications(shop, payment["out_trade_no"])
+    shop.payments.drain(timeout=30)  # the flow ran out of time and ended
+    final = shop.api("admin").get(f"/payments/{payment['id']}").json
+    assert final["status"] == "paid" and final["refunded_amount"] == 0
+    assert shop.order(order["number"])["status"] == "paid"
+    trade = shop.sandbox.trade(payment["out_trade_no"])
+    assert trade["status"] == "TRADE_SUCCESS" and trade["refund_fee"] == "0.00"
+    shop.chain.session.rollback()
+    methods = shop.chain.session.execute(select(GatewayCall.method).where(
+        GatewayCall.kind == "call", GatewayCall.out_trade_no == payment["out_trade_no"])).scalars().all()
+    assert "alipay.trade.cancel" not in methods and "alipay.trade.query" in methods
