@@ -1,9 +1,10 @@
 """Client for the Alipay OpenAPI v2 gateway (``gateway.do``), real or our sandbox.
 
-Everything here follows /work/shared/PROTOCOLS.md: RSA2 request signatures, responses verified
-over the exact raw text of the inner object, and an outcome that is ``SUCCESS`` only when the
-answer is signed, verified and says so. Anything doubtful (timeout, ``20000``, unsigned answer,
-``error_response``, bad signature) is ``UNKNOWN`` and must be followed by a query.
+Everything here follows Alipay's protocol as docs/PAYMENTS.md describes it: RSA2 request
+signatures, responses verified over the exact raw text of the inner object, and an outcome that
+is ``SUCCESS`` only when the answer is signed, verified and says so. Anything doubtful
+(timeout, ``20000``, unsigned answer, ``error_response``, bad signature) is ``UNKNOWN`` and must
+be followed by a query.
 
 We use our own code on ``cryptography`` rather than ``python-alipay-sdk``: the SDK finds the
 signed text by counting braces without regard to quotes (a ``{`` in a subject breaks it), stamps
