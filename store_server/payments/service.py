@@ -1110,16 +1110,17 @@ def cancel_order(session: Session, payments: Payments, number: str, data: Transi
     cancels: list[tuple[str, str]] = []
     refunds: list[_GatewayRefund] = []
     with transaction(session):
-        # Locked first (as transition does), so two cancels at once queue here and the second
-        # finds the order cancelled instead of failing to cancel it again.
+        # The usual lock order: the order (so two cancels at once queue here, and the second
+        # finds it cancelled rather than failing to cancel it again), its payments, and only
+        # then, inside transition, its stock levels.
         order = get_order(session, number, lock=True)
+        intents = session.execute(
+            select(PaymentIntent).where(PaymentIntent.order_number == number).order_by(PaymentIntent.id)
+            .with_for_update().execution_options(populate_existing=True)).scalars().all()
         if order.status == "cancelled":
             who.require_location(order.location_id)
         else:
             transition(session, number, "cancel", data, who)  # checks who may cancel it
-        intents = session.execute(
-            select(PaymentIntent).where(PaymentIntent.order_number == number).order_by(PaymentIntent.id)
-            .with_for_update().execution_options(populate_existing=True)).scalars().all()
         for intent in intents:
             if intent.status in OPEN_STATUSES:
                 if intent.cancel_requested_at is None:
