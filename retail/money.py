@@ -55,6 +55,26 @@ class Money:
             raise MoneyError(f"{text} has more decimals than {currency} allows ({exponent})")
         return cls(int(minor), currency)
 
+    @classmethod
+    def from_decimal_string(cls, text: str, currency: str, *, max_digits: int = 15) -> Money:
+        """The strict inverse of :meth:`to_decimal_string`, for amounts an outside protocol sends.
+
+        Only plain digits with an optional point and at most the currency's decimals: ``"12.50"``,
+        ``"12.5"``, ``"1250"`` (JPY). No sign, exponent, spaces, underscores, ``NaN`` or
+        ``Infinity``, all of which :meth:`parse` (via ``Decimal``) would accept, and at most
+        ``max_digits`` digits before the point, so a hostile value cannot become a huge integer.
+        """
+        exponent = currency_exponent(currency)
+        if not isinstance(text, str):
+            raise MoneyError(f"{text!r} is not a decimal string")
+        whole, point, fraction = text.partition(".")
+        if not (whole.isascii() and whole.isdigit() and 1 <= len(whole) <= max_digits) or (
+                point and not (fraction.isascii() and fraction.isdigit())):
+            raise MoneyError(f"{text!r} is not an amount like \"12.50\"")
+        if len(fraction) > exponent:
+            raise MoneyError(f"{text} has more decimals than {currency} allows ({exponent})")
+        return cls(int(whole) * 10**exponent + int(fraction.ljust(exponent, "0") or 0), currency)
+
     def _same(self, other: Money) -> None:
         if not isinstance(other, Money):
             raise TypeError(f"cannot combine Money with {type(other).__name__}")

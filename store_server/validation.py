@@ -72,6 +72,13 @@ TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64),
                          AfterValidator(_timezone)]
 GTIN = Annotated[str, AfterValidator(_gtin)]
 Quantity = Annotated[int, Field(gt=0, le=10_000_000, description="pieces, or grams for weighed SKUs")]
+# Money in a request: a JSON integer of minor units, never a string or a float. Lax parsing would
+# turn "1.00" into 1 (one fen where a yuan was meant); the ceiling keeps amounts far inside a
+# 64-bit column (2^63 would otherwise fail in the database, as a 500) and covers Alipay's
+# 100,000,000.00 limit in any currency.
+MAX_MINOR_UNITS = 10**12
+MinorUnits = Annotated[int, Field(strict=True, gt=0, le=MAX_MINOR_UNITS,
+                                  description="integer minor units (cents, fen), e.g. 1250 for 12.50")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 
 

@@ -31,6 +31,7 @@ from store_server.devices.service import DeviceIn, enrol_device
 from store_server.migrate import upgrade
 
 PRINTER_PORT, PRINTER_PAGE_PORT, SANDBOX_PORT, TILL_PORT = 9100, 9101, 8700, 8765
+DEMO_ALIPAY_CURRENCY = os.environ.get("PLAZA_ALIPAY_CURRENCY", "EUR")
 
 
 def _bin(name: str) -> str:
@@ -60,9 +61,6 @@ def _payment_env(env_file: Path, port: int) -> dict[str, str]:
                 values[name.strip()] = value.strip()
     values.setdefault("PLAZA_ALIPAY_NOTIFY_URL", os.environ.get(
         "PLAZA_ALIPAY_NOTIFY_URL", f"http://127.0.0.1:{port}/api/v1/payments/notify/alipay"))
-    # The demo's till sells in Madrid, so the sandbox merchant account settles in euros (one
-    # gateway account has one currency; a chain configures one account per currency it takes).
-    values.setdefault("PLAZA_ALIPAY_CURRENCY", os.environ.get("PLAZA_ALIPAY_CURRENCY", "EUR"))
     return values
 
 
@@ -81,8 +79,10 @@ def run_demo(host: str, port: int) -> None:
         subprocess.Popen([_bin("plaza-virtual-printer"), "--host", "127.0.0.1",
                           "--port", str(PRINTER_PORT), "--http-port", str(PRINTER_PAGE_PORT),
                           "--jobs-dir", str(folder / "printer-jobs")], env=env),
+        # The demo's till sells in Madrid: the sandbox merchant is a cross-border account
+        # pricing and settling in euros (one account, one currency), and its env file says so.
         subprocess.Popen([_bin("plaza-payment-sandbox"), "--host", "127.0.0.1",
-                          "--port", str(SANDBOX_PORT),
+                          "--port", str(SANDBOX_PORT), "--currency", DEMO_ALIPAY_CURRENCY,
                           "--state-dir", str(folder / "payment-sandbox")], env=env),
     ]
     # The sandbox writes plaza-payment.env before it listens; the server reads it from its

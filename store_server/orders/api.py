@@ -17,6 +17,8 @@ from store_server.orders import service
 from store_server.orders.availability import availability
 from store_server.orders.models import Order
 from store_server.orders.service import HandoverIn, OnlineOrderIn, TransitionIn
+from store_server.payments.api import payments_of_app
+from store_server.payments.service import cancel_order
 
 ORDER_ACTORS = ADMIN | STAFF
 
@@ -64,6 +66,10 @@ def get_order(ctx: Ctx, number: str) -> dict[str, Any]:
            "mark_ready, send_out, ship, complete, cancel", tag="orders", roles=ORDER_ACTORS,
            body=TransitionIn)
 def post_transition(ctx: Ctx, body: TransitionIn, number: str, action: str) -> dict[str, Any]:
+    if action == "cancel":
+        # Cancelling gives back what was paid: a payments use case (payments builds on orders),
+        # which cancels the order and then, after commit, cancels or refunds its payments.
+        return cancel_order(ctx.session, payments_of_app(), number, body, ctx.who)
     return service.transition(ctx.session, number, action, body, ctx.who)
 
 

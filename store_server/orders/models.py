@@ -72,6 +72,11 @@ class Order(Base):
     # Shown as the order QR at pickup; staff scan it at handover.
     pickup_token: Mapped[str | None] = mapped_column(String(64))
     payment_reference: Mapped[str] = mapped_column(String(120), default="")
+    # Money taken for an online order that was then cancelled or expired, as the payments domain
+    # returns it: '' (none taken), pending, refunded, needs_decision (a person must act: cash to
+    # hand back, or the gateway refused the refund). refunded_amount: what went back so far.
+    refund_status: Mapped[str] = mapped_column(String(20), default="")
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     # When it happened on the server's clock: a till's sale corrected for the till's clock,
     # which is kept beside it as it read (store_server/devices/clock.py).
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)

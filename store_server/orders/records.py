@@ -162,6 +162,7 @@ def new_order_document(o: NewOrder, location_code: str) -> dict[str, Any]:
         "expires_at": o.expires_at.isoformat() if o.expires_at else None,
         "occurred_at": o.occurred_at.isoformat(), "created_at": created,
         "paid_at": o.occurred_at.isoformat() if o.status == "completed" else None,
+        "refund": {"status": "", "amount": 0},
         "cashier": o.cashier,
         "device_occurred_at": o.device_occurred_at.isoformat() if o.device_occurred_at else None,
         "review_flags": o.review_flags,
@@ -224,6 +225,8 @@ def order_document(session: Session, order: Order) -> dict[str, Any]:
         "distance_km": order.distance_km, "promised_at": iso(order.promised_at),
         "expires_at": iso(order.expires_at), "occurred_at": iso(order.occurred_at),
         "created_at": iso(order.created_at), "paid_at": iso(order.paid_at),
+        # Money given back after a cancel or expiry (the payments domain keeps it up to date).
+        "refund": {"status": order.refund_status, "amount": order.refunded_amount},
         "cashier": order.cashier,
         "device_occurred_at": iso(order.device_occurred_at), "review_flags": order.review_flags,
         "history": [{"from": h.from_status, "to": h.to_status, "actor": h.actor, "note": h.note,

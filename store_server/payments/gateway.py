@@ -1,9 +1,10 @@
 """Client for the Alipay OpenAPI v2 gateway (``gateway.do``), real or our sandbox.
 
-Everything here follows /work/shared/PROTOCOLS.md: RSA2 request signatures, responses verified
-over the exact raw text of the inner object, and an outcome that is ``SUCCESS`` only when the
-answer is signed, verified and says so. Anything doubtful (timeout, ``20000``, unsigned answer,
-``error_response``, bad signature) is ``UNKNOWN`` and must be followed by a query.
+Everything here follows Alipay's protocol as docs/PAYMENTS.md describes it: RSA2 request
+signatures, responses verified over the exact raw text of the inner object, and an outcome that
+is ``SUCCESS`` only when the answer is signed, verified and says so. Anything doubtful
+(timeout, ``20000``, unsigned answer, ``error_response``, bad signature) is ``UNKNOWN`` and must
+be followed by a query.
 
 We use our own code on ``cryptography`` rather than ``python-alipay-sdk``: the SDK finds the
 signed text by counting braces without regard to quotes (a ``{`` in a subject breaks it), stamps
@@ -57,6 +58,14 @@ SUB_REFUND_AMT_NOT_EQUAL_TOTAL = "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"
 SUB_REFUND_FEE_ERR = "ACQ.REASON_TRADE_REFUND_FEE_ERR"
 SUB_CANCEL_TIME_OUT = "ACQ.TRADE_CANCEL_TIME_OUT"
 SUB_SYSTEM_ERROR = "ACQ.SYSTEM_ERROR"
+SUB_CURRENCY_NOT_SUPPORT = "ACQ.CURRENCY_NOT_SUPPORT"
+
+# The currencies Alipay's cross-border acquiring prices in (``trans_currency``) and settles in
+# (``settle_currency``), as its API documentation lists them for alipay.trade.pay.
+ALIPAY_CURRENCIES = frozenset({
+    "GBP", "HKD", "USD", "SGD", "JPY", "CAD", "AUD", "EUR", "NZD", "KRW", "THB", "CHF", "SEK",
+    "DKK", "NOK", "MYR", "IDR", "PHP", "MUR", "ILS", "LKR", "RUB", "AED", "CZK", "ZAR", "CNY",
+})
 
 
 class Outcome(enum.StrEnum):
@@ -218,16 +227,47 @@ class GatewayConfig:
     merchant_private_key: str = field(repr=False)
     gateway_public_key: str = field(repr=False)
     notify_url: str | None = None
+    # The merchant account's currencies. ``currency`` is what its amounts are priced in (the
+    # stores that use it sell in it); ``settle_currency`` is what Alipay pays the merchant in
+    # (default: the same). A domestic account prices and settles in CNY and sends neither
+    # field. Anything else is a cross-border account: Alipay reads ``total_amount`` in CNY
+    # unless ``trans_currency`` says otherwise, so every amount goes out with its currency.
     currency: str = "CNY"
+    settle_currency: str | None = None
+    # The merchant's Alipay user id (2088…, "PID"): notifications must name it as seller_id.
+    seller_id: str | None = None
     connect_timeout: float = 5.0
     # A read timeout does not mean failure: the flows query after it.
     read_timeout: float = 15.0
 
+    def __post_init__(self) -> None:
+        for name in ("currency", "settle_currency"):
+            value = getattr(self, name)
+            if value is not None and value not in ALIPAY_CURRENCIES:
+                raise GatewayConfigError(
+                    f"Alipay does not take {value!r} as a {name.replace('_', ' ')}; it prices and "
+                    f"settles in {', '.join(sorted(ALIPAY_CURRENCIES))}. A store selling in another "
+                    "currency cannot take Alipay")
+        if self.seller_id is not None and not (
+                len(self.seller_id) == 16 and self.seller_id.startswith("2088") and self.seller_id.isdigit()):
+            raise GatewayConfigError(f"the seller id {self.seller_id!r} is not an Alipay user id "
+                                     "(16 digits starting 2088)")
+
+    @property
+    def settles_in(self) -> str:
+        return self.settle_currency or self.currency
+
+    @property
+    def cross_border(self) -> bool:
+        """Priced or settled in something other than CNY: amounts need their currency."""
+        return self.currency != "CNY" or self.settles_in != "CNY"
+
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any], prefix: str = "ALIPAY_") -> GatewayConfig:
         """Read ``{prefix}GATEWAY_URL``, ``APP_ID``, ``PRIVATE_KEY`` (or ``PRIVATE_KEY_FILE``),
-        ``PUBLIC_KEY`` (or ``PUBLIC_KEY_FILE``: the gateway's key), ``NOTIFY_URL``,
-        ``CONNECT_TIMEOUT``, ``READ_TIMEOUT`` from a Flask config or ``os.environ``."""
+        ``PUBLIC_KEY`` (or ``PUBLIC_KEY_FILE``: the gateway's key), ``NOTIFY_URL``, ``CURRENCY``,
+        ``SETTLE_CURRENCY``, ``SELLER_ID``, ``CONNECT_TIMEOUT``, ``READ_TIMEOUT`` from a Flask
+        config or ``os.environ``."""
 
         def key_text(name: str) -> str:
             if config.get(prefix + name):
@@ -247,7 +287,10 @@ class GatewayConfig:
             merchant_private_key=key_text("PRIVATE_KEY"),
             gateway_public_key=key_text("PUBLIC_KEY"),
             notify_url=config.get(prefix + "NOTIFY_URL") or None,
-            currency=str(config.get(prefix + "CURRENCY") or "CNY"),
+            currency=str(config.get(prefix + "CURRENCY") or "CNY").upper(),
+            settle_currency=str(config[prefix + "SETTLE_CURRENCY"]).upper()
+            if config.get(prefix + "SETTLE_CURRENCY") else None,
+            seller_id=str(config[prefix + "SELLER_ID"]) if config.get(prefix + "SELLER_ID") else None,
             connect_timeout=float(config.get(prefix + "CONNECT_TIMEOUT") or 5.0),
             read_timeout=float(config.get(prefix + "READ_TIMEOUT") or 15.0),
         )
@@ -367,6 +410,7 @@ class VerifiedNotification:
     refund_fee: Money | None = None
     out_biz_no: str | None = None  # the refund's out_request_no on refund notifications
     buyer_id: str | None = None
+    seller_id: str | None = None
     gmt_payment: str | None = None
     fields: Mapping[str, str] = field(default_factory=dict)
 
@@ -376,11 +420,17 @@ def check_notification(
     expected_out_trade_no: str,
     expected_amount: Money,
     app_id: str,
+    seller_id: str | None = None,
 ) -> None:
-    """Raise :class:`NotificationRejected` unless the notification is for our app, this order
-    and exactly this amount (DESIGN.md invariant 6). The caller looks the order up first."""
+    """Raise :class:`NotificationRejected` unless the notification is for our app and our
+    merchant (``seller_id``, when configured), this order and exactly this amount (DESIGN.md
+    invariant 6). The caller looks the order up first."""
     if verified.app_id != app_id:
         raise NotificationRejected("app_id", f"{verified.app_id!r} is not our app {app_id!r}")
+    if seller_id is not None and verified.seller_id != seller_id:
+        # One app can serve several merchants (service providers); money that went to another
+        # merchant's account is not a payment to us, however well it is signed.
+        raise NotificationRejected("seller_id", f"{verified.seller_id!r} is not our merchant {seller_id!r}")
     if verified.out_trade_no != expected_out_trade_no:
         raise NotificationRejected(
             "out_trade_no", f"{verified.out_trade_no!r} != {expected_out_trade_no!r}"
@@ -436,11 +486,13 @@ class AlipayGateway:
         biz = {
             "out_trade_no": out_trade_no,
             "total_amount": self._amount_text(amount),
+            **self._currency_fields(),
             "subject": subject,
         }
         if timeout_express:
             biz["timeout_express"] = timeout_express
         result = self.call(METHOD_PRECREATE, biz, notify_url=notify_url)
+        result = self._same_currency(result)
         f = result.fields
         return PrecreateResult(
             **_base(result),
@@ -463,9 +515,11 @@ class AlipayGateway:
             "scene": "bar_code",
             "auth_code": auth_code,
             "total_amount": self._amount_text(amount),
+            **self._currency_fields(),
             "subject": subject,
         }
         result = self.call(METHOD_PAY, biz, notify_url=notify_url)
+        result = self._same_currency(result)
         result, total = self._money_field(result, "total_amount")
         result = self._same_trade(result, out_trade_no)
         f = result.fields
@@ -480,6 +534,7 @@ class AlipayGateway:
 
     def query(self, out_trade_no: str) -> QueryResult:
         result = self.call(METHOD_QUERY, {"out_trade_no": out_trade_no})
+        result = self._same_currency(result)
         result, total = self._money_field(result, "total_amount")
         result = self._same_trade(result, out_trade_no)
         status = None
@@ -512,6 +567,8 @@ class AlipayGateway:
             "refund_amount": self._amount_text(amount),
             "out_request_no": out_request_no,
         }
+        if self.config.cross_border:
+            biz["refund_currency"] = self.config.currency  # else read as CNY, like total_amount
         if reason:
             biz["refund_reason"] = reason
         result = self.call(METHOD_REFUND, biz)
@@ -583,8 +640,12 @@ class AlipayGateway:
             status = TradeStatus(params["trade_status"])
         except ValueError as exc:
             raise NotificationRejected("malformed", "unknown trade_status") from exc
+        currency = params.get("trans_currency") or self.config.currency
+        if currency != self.config.currency:
+            raise NotificationRejected(
+                "currency", f"the trade is in {currency}; this account charges {self.config.currency}")
         try:
-            total = Money.parse(params["total_amount"], self.config.currency)
+            total = Money.from_decimal_string(params["total_amount"], self.config.currency)
             receipt = self._optional_money(params.get("receipt_amount"))
             refund_fee = self._optional_money(params.get("refund_fee"))
         except MoneyError as exc:
@@ -600,6 +661,7 @@ class AlipayGateway:
             refund_fee=refund_fee,
             out_biz_no=params.get("out_biz_no") or None,
             buyer_id=params.get("buyer_id") or None,
+            seller_id=params.get("seller_id") or None,
             gmt_payment=params.get("gmt_payment") or None,
             fields=dict(params),
         )
@@ -724,15 +786,32 @@ class AlipayGateway:
             raise MoneyError(f"amount must be positive, got {amount}")
         return amount.to_decimal_string()
 
+    def _currency_fields(self) -> dict[str, str]:
+        """How a cross-border account states its amounts (Alipay's trans_currency: the currency
+        of total_amount; settle_currency: what the merchant is paid in). A domestic account
+        sends neither: its amounts are CNY, which is what Alipay assumes."""
+        if not self.config.cross_border:
+            return {}
+        return {"trans_currency": self.config.currency, "settle_currency": self.config.settles_in}
+
+    def _same_currency(self, result: GatewayResult) -> GatewayResult:
+        """A signed answer pricing the trade in another currency says nothing about our amount."""
+        currency = result.fields.get("trans_currency")
+        if result.outcome in (Outcome.SUCCESS, Outcome.WAITING) and currency is not None \
+                and currency != self.config.currency:
+            return _unknown_from(result, f"answer is in {currency}, not {self.config.currency}")
+        return result
+
     def _optional_money(self, text: str | None) -> Money | None:
-        return Money.parse(text, self.config.currency) if text else None
+        return Money.from_decimal_string(text, self.config.currency) if text else None
 
     def _money_field(self, result: GatewayResult, name: str) -> tuple[GatewayResult, Money | None]:
         text = result.fields.get(name)
         if not text or result.outcome not in (Outcome.SUCCESS, Outcome.WAITING):
             return result, None
         try:
-            return result, Money.parse(str(text), self.config.currency)
+            # Only the documented form ("12.50"): Decimal would also take "1e2" or "NaN".
+            return result, Money.from_decimal_string(str(text), self.config.currency)
         except MoneyError:
             return _unknown_from(result, f"unparseable {name} {text!r}"), None
 

@@ -87,8 +87,11 @@ class PaymentAttempt(Base):
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     intent_id: Mapped[int] = mapped_column(ForeignKey("payment_intent.id"), index=True)
     out_trade_no: Mapped[str] = mapped_column(String(64), unique=True)
+    # paid: the gateway took the money (whatever went back since).
     status: Mapped[str] = mapped_column(String(12), default="open")
     trade_no: Mapped[str | None] = mapped_column(String(64))
+    # What the gateway gave back of this trade: refunds, or a cancel that caught it paid.
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
     reason: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,11 +1,12 @@
 """The gateway's asynchronous notifications: verify, check, apply once, answer.
 
-Order of checks (PROTOCOLS.md, DESIGN.md invariant 6): the signature (with ``sign`` and
-``sign_type`` removed), then our app id, an out_trade_no we issued, and the exact amount of that
-payment. Anything that fails answers ``fail`` and changes nothing; the gateway retries, which is
-harmless since a forged or wrong message stays wrong. Processing is idempotent: a repeat, or an
-older status arriving late, changes nothing and still answers ``success`` so the gateway stops.
-Every notification is logged, accepted or not.
+Order of checks (DESIGN.md invariant 6): the signature (with ``sign`` and ``sign_type``
+removed), then our app id and merchant (``seller_id``), the account's currency, an out_trade_no
+we issued, and the exact amount of that payment. Anything that fails answers ``fail`` and
+changes nothing; the gateway retries, which is harmless since a forged or wrong message stays
+wrong. Processing is idempotent: a repeat, or an older status arriving late, changes nothing
+and still answers ``success`` so the gateway stops. Every notification is logged, accepted or
+not.
 """
 
 from __future__ import annotations
@@ -44,10 +45,12 @@ def receive_alipay_notification(session: Session, payments: Payments, form: Mapp
         if row is None:
             raise NotificationRejected("out_trade_no", f"{verified.out_trade_no!r} is not one of ours")
         amount, currency = row
-        check_notification(verified, verified.out_trade_no, Money(amount, currency), gateway.app_id)
+        check_notification(verified, verified.out_trade_no, Money(amount, currency), gateway.app_id,
+                           gateway.config.seller_id)
         changed = apply_trade_status(
             session, payments, out_trade_no=verified.out_trade_no, status=verified.trade_status,
-            trade_no=verified.trade_no, source="notification", refund_request_no=verified.out_biz_no)
+            trade_no=verified.trade_no, source="notification", refund_request_no=verified.out_biz_no,
+            refund_fee=verified.refund_fee)
         answer = SUCCESS
         outcome = f"accepted: {verified.trade_status}" + ("" if changed else " (nothing new)")
     except NotificationRejected as exc:

@@ -7,7 +7,12 @@ Alipay's daily bill in production. Mismatches are listed both ways:
 - ``missing_here``: the gateway has a paid trade we have no record of;
 - ``unpaid_here``: the gateway says paid, our attempt is not paid;
 - ``missing_at_gateway``: we count a payment the gateway does not show as paid;
-- ``amount_differs`` / ``refund_differs``: both sides have it, with different amounts.
+- ``amount_differs`` / ``refund_differs``: both sides have it, with different amounts (or
+  currencies), or with different refunds of that trade (a cancel that caught the shopper's
+  payment and gave it back counts as a refund on both sides);
+- ``refund_outstanding``: an online order was cancelled or expired and the shop still holds
+  money for it (a refund pending, refused, or cash for a person to hand back). These are listed
+  whatever day they happened on, until they are settled.
 """
 
 from __future__ import annotations
@@ -15,17 +20,19 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from retail.money import Money
 from store_server.api.auth import Principal
 from store_server.locations.models import Location
 from store_server.locations.service import get_location
+from store_server.orders.models import Order
 
 from .gateway import GMT8
 from .models import PaymentAttempt, PaymentIntent
 from .runtime import GatewayTrade, Payments
+from .service import order_money
 
 
 def _gateway_side(trade: GatewayTrade) -> dict[str, Any]:
@@ -36,7 +43,7 @@ def _gateway_side(trade: GatewayTrade) -> dict[str, Any]:
 def _our_side(attempt: PaymentAttempt, intent: PaymentIntent, store: str) -> dict[str, Any]:
     return {"payment": intent.public_id, "out_trade_no": attempt.out_trade_no, "store": store,
             "attempt_status": attempt.status, "payment_status": intent.status, "amount": intent.amount,
-            "refunded": intent.refunded_amount, "tender": intent.tender}
+            "currency": intent.currency, "refunded": attempt.refunded, "tender": intent.tender}
 
 
 def reconcile(session: Session, payments: Payments, day: date, store: str | None,
@@ -93,7 +100,7 @@ def reconcile(session: Session, payments: Payments, day: date, store: str | None
         elif attempt.status == "paid":
             if trade.total != Money(intent.amount, intent.currency):
                 kind = "amount_differs"
-            elif intent.out_trade_no == no and trade.refunded.amount != intent.refunded_amount:
+            elif trade.refunded != Money(attempt.refunded, intent.currency):
                 kind = "refund_differs"
             else:
                 matched += 1
@@ -112,6 +119,7 @@ def reconcile(session: Session, payments: Payments, day: date, store: str | None
         if no not in gateway_trades:
             mismatches.append({"kind": "missing_at_gateway", "out_trade_no": no, "gateway": None,
                                "ours": _our_side(attempt, intent, codes[intent.location_id])})
+    mismatches.extend(_refunds_outstanding(session, location_id, codes))
     return {
         "date": day.isoformat(),
         "timezone": "GMT+8",
@@ -121,3 +129,30 @@ def reconcile(session: Session, payments: Payments, day: date, store: str | None
         "gateway_paid_total": gateway_total,
         "mismatches": mismatches,
     }
+
+
+def _refunds_outstanding(session: Session, location_id: int | None,
+                         codes: dict[int, str]) -> list[dict[str, Any]]:
+    """Cancelled or expired online orders the shop still holds money for, of any day."""
+    held_by_payment = select(PaymentIntent.order_number).where(
+        PaymentIntent.order_number.is_not(None),
+        PaymentIntent.status.in_(("paid", "refunded_partially")))
+    stmt = select(Order).where(
+        Order.channel == "online", Order.status.in_(("cancelled", "expired")),
+        or_(Order.refund_status.in_(("pending", "needs_decision")), Order.number.in_(held_by_payment)),
+    ).order_by(Order.id)
+    if location_id is not None:
+        stmt = stmt.where(Order.location_id == location_id)
+    found = []
+    for order in session.execute(stmt).scalars():
+        held, returned, decide = order_money(session, order.number)
+        if held == 0 and order.refund_status not in ("pending", "needs_decision"):
+            continue
+        payments = session.execute(select(PaymentIntent.public_id).where(
+            PaymentIntent.order_number == order.number).order_by(PaymentIntent.id)).scalars().all()
+        found.append({"kind": "refund_outstanding", "order": order.number, "order_status": order.status,
+                      "store": codes[order.location_id], "currency": order.currency, "held": held,
+                      "refunded": returned,
+                      "refund_status": order.refund_status or ("needs_decision" if decide else "pending"),
+                      "payments": list(payments)})
+    return found

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import requests
 from sqlalchemy.orm import Session, sessionmaker
 
-from retail.money import Money
+from retail.money import Money, MoneyError
 from store_server.db import transaction
 from store_server.errors import DomainError
 
@@ -87,13 +87,20 @@ class SandboxTradeListing:
         except (requests.RequestException, ValueError, KeyError) as exc:
             raise GatewayUnavailable(f"the gateway's trade list for {day} could not be read: {exc}; "
                                      "try again later") from exc
-        return [
-            GatewayTrade(out_trade_no=row["out_trade_no"], trade_no=row.get("trade_no"),
-                         status=row["status"], total=Money.parse(row["total_amount"], self.currency),
-                         refunded=Money.parse(row.get("refund_fee") or "0", self.currency),
-                         created=row.get("gmt_create") or "")
-            for row in rows
-        ]
+        trades = []
+        for row in rows:
+            # A trade priced in another currency than ours keeps its own: it cannot match ours.
+            currency = row.get("trans_currency") or self.currency
+            try:
+                trades.append(GatewayTrade(
+                    out_trade_no=row["out_trade_no"], trade_no=row.get("trade_no"), status=row["status"],
+                    total=Money.from_decimal_string(row["total_amount"], currency),
+                    refunded=Money.from_decimal_string(row.get("refund_fee") or "0", currency),
+                    created=row.get("gmt_create") or ""))
+            except (MoneyError, KeyError) as exc:
+                raise GatewayUnavailable(f"the gateway's trade list for {day} has a trade we cannot "
+                                         f"read ({row.get('out_trade_no')}: {exc})") from exc
+        return trades
 
 
 class AlipayBillListing:

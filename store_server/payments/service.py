@@ -11,6 +11,15 @@ query and, when still unsettled, a cancel. Status changes are idempotent and nev
 
 Locks: when an online order is involved, its row is locked before the intent's (FOR UPDATE, in
 that order everywhere), so concurrent notifications for a split tender settle the order once.
+
+Cancel against pay: "a cancel was requested" (``cancel_requested_at``) and "paid" are decided
+under the intent's row lock, and whichever commits first wins. A cancel is only sent for a
+payment that is still open; a paid answer for a payment being cancelled does not make it paid
+(the shopper paid while our cancel was on its way: the cancel returns the money, and its
+answer records that). So whatever order the cancel's answer, the paid notification and the
+close notification arrive in, a payment ends either paid (and nothing was cancelled) or
+cancelled (with the money, if any was taken, given back and said so), never paid with the
+money refunded.
 """
 
 from __future__ import annotations
@@ -40,9 +49,9 @@ from store_server.events.service import NewEvent, record_many
 from store_server.locations.models import Location
 from store_server.locations.service import get_location
 from store_server.orders.models import Order
-from store_server.orders.records import get_order
+from store_server.orders.records import get_order, order_document
 from store_server.orders.service import TransitionIn, transition
-from store_server.validation import canonical_uuid
+from store_server.validation import MinorUnits, canonical_uuid
 
 from .code_payment import CodePaymentResult, CodePaymentStatus, charge_payment_code
 from .gateway import GMT8, SUB_TRADE_NOT_EXIST, CancelResult, Outcome, TradeStatus
@@ -65,11 +74,11 @@ class PaymentIn(BaseModel):
         None, description="a till checkout: the sale's client-generated UUID (the sale may not "
         "exist on the server yet)")
     store: str | None = Field(None, description="till checkout by a chain-wide user: the store")
-    amount: int | None = Field(None, gt=0, description="minor units this tender settles; for an "
-                               "order, defaults to what is still due")
+    amount: MinorUnits | None = Field(None, description="minor units this tender settles; for an "
+                                      "order, defaults to what is still due")
     currency: str | None = Field(None, min_length=3, max_length=3,
                                  description="till checkout: defaults to the store's currency")
-    tendered: int | None = Field(None, gt=0, description="cash: what the shopper hands over")
+    tendered: MinorUnits | None = Field(None, description="cash: what the shopper hands over")
     auth_code: str | None = Field(None, pattern=r"^\d{16,24}$",
                                   description="alipay_code: the payment code scanned from the phone")
     subject: str | None = Field(None, min_length=1, max_length=128,
@@ -94,7 +103,7 @@ class RetryIn(BaseModel):
 
 
 class RefundIn(BaseModel):
-    amount: int | None = Field(None, gt=0, description="minor units; defaults to all that is left")
+    amount: MinorUnits | None = Field(None, description="minor units; defaults to all that is left")
     reason: str = Field("", max_length=256)
 
 
@@ -109,6 +118,11 @@ class _After:
     """Work for after commit: gateway calls must not run inside the transaction."""
 
     refund: list[tuple[str, str]] = field(default_factory=list)  # (public_id, reason)
+
+
+class _PaidMeanwhile(Exception):
+    """A payment-code flow was about to cancel a payment the shop has recorded as paid (a
+    notification overtook the flow's last query): it must not cancel, which would refund it."""
 
 
 # --------------------------------------------------------------------------- reading
@@ -289,28 +303,38 @@ def create_payment(session: Session, payments: Payments, data: PaymentIn, who: P
     waits for the rest with ``GET /payments/<id>?wait=25``.
 
     ``idempotency_key``: the same key with the same body returns the same payment (in its
-    current state); with another body it is refused.
+    current state); with another body it is refused. Without one, a till checkout's tender is
+    still one payment per sale, tender and amount (see :func:`_sale_key`).
     """
     if idempotency_key is not None and len(idempotency_key) > 200:
         raise InvalidInput("Idempotency-Key must be at most 200 characters")
     fingerprint = _fingerprint(data)
+    implicit = _sale_key(data) if idempotency_key is None else None
+    key = idempotency_key or implicit
     if data.tender != "cash" and payments.alipay_configured:
         payments.gateway()  # fail before writing anything if the keys cannot be loaded
     after = _After()
     try:
         with transaction(session):
-            existing = _by_key(session, who, idempotency_key)
+            existing = _by_key(session, who, key, lock=implicit is not None)
+            if existing is not None and implicit is not None and existing.status in ("failed", "cancelled"):
+                # Nothing was charged for that one: this is a new try. It takes over the key; the
+                # failed payment stays on record.
+                existing.idempotency_key = None
+                _touch(existing)
+                session.flush()
+                existing = None
             if existing is not None:
-                if existing.request_hash != fingerprint:
+                if implicit is None and existing.request_hash != fingerprint:
                     raise Conflict("this Idempotency-Key was used with a different payment; use a new "
                                    "key for a new payment", code_detail="idempotency-key-reused")
                 return {**_doc(session, existing), "replayed": True}
-            intent = _new_intent(session, payments, data, who, idempotency_key, fingerprint, after)
+            intent = _new_intent(session, payments, data, who, key, fingerprint, after)
             public_id = intent.public_id
     except IntegrityError:
         # A concurrent request with the same key won the insert: answer with its payment.
         session.rollback()
-        existing = _by_key(session, who, idempotency_key)
+        existing = _by_key(session, who, key)
         if existing is None:
             raise
         return {**_doc(session, existing), "replayed": True}
@@ -329,11 +353,27 @@ def create_payment(session: Session, payments: Payments, data: PaymentIn, who: P
     return doc
 
 
-def _by_key(session: Session, who: Principal, key: str | None) -> PaymentIntent | None:
+def _sale_key(data: PaymentIn) -> str | None:
+    """The implicit idempotency key of a till checkout's tender: its sale, tender and amount.
+
+    A till that sends its charge again without an Idempotency-Key (its own retry after a lost
+    answer, a double tap) gets the payment it already has, not a second charge of the shopper.
+    Two tenders of one sale with the same kind and amount need keys of their own.
+    """
+    if data.sale_uuid is None or data.amount is None:
+        return None
+    return f"plaza-sale:{data.sale_uuid}:{data.tender}:{data.amount}"
+
+
+def _by_key(session: Session, who: Principal, key: str | None, *,
+            lock: bool = False) -> PaymentIntent | None:
     if key is None:
         return None
-    return session.execute(select(PaymentIntent).where(
-        PaymentIntent.created_by == who.key, PaymentIntent.idempotency_key == key)).scalar_one_or_none()
+    stmt = select(PaymentIntent).where(PaymentIntent.created_by == who.key,
+                                       PaymentIntent.idempotency_key == key)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.execute(stmt).scalar_one_or_none()
 
 
 def _new_intent(session: Session, payments: Payments, data: PaymentIn, who: Principal,
@@ -428,7 +468,7 @@ def _settle_order(session: Session, intent: PaymentIntent, order: Order | None, 
 
     Called with the order row locked, right after ``intent`` became paid. If the order can no
     longer be paid (it expired or was cancelled while the shopper paid), the money goes back:
-    a full refund is queued for after commit.
+    a full refund is queued for after commit, and the order says a refund is pending.
     """
     if order is None:
         return
@@ -440,6 +480,7 @@ def _settle_order(session: Session, intent: PaymentIntent, order: Order | None, 
     if order.status != "reserved":
         intent.attention = f"order {order.number} was {order.status} when this payment arrived; refunded"
         after.refund.append((intent.public_id, f"order {order.number} is {order.status}"))
+        _sync_order_refund(session, order)
         return
     if paid < order.total:
         return
@@ -457,6 +498,9 @@ def _settle_order(session: Session, intent: PaymentIntent, order: Order | None, 
     except DomainError as exc:
         intent.attention = f"order {order.number} could not be marked paid ({exc.detail}); refunded"
         after.refund.append((intent.public_id, f"order {order.number} cannot be paid"))
+        session.refresh(order)  # the savepoint's changes are gone; read what the order is now
+        if order.status in ("cancelled", "expired"):
+            _sync_order_refund(session, order)
 
 
 def _run_after(session: Session, payments: Payments, after: _After) -> None:
@@ -468,17 +512,69 @@ def _run_after(session: Session, payments: Payments, after: _After) -> None:
                            request_key="auto:order-not-payable")
 
 
+def order_money(session: Session, order_number: str) -> tuple[int, int, bool]:
+    """(held, given back, a person must act) over all the order's payments.
+
+    Held is what the shop still has: each wallet trade that took money, less what the gateway
+    gave back of it, plus cash not refunded. A person must act when held money is cash (the
+    gateway cannot hand it back), sits on a trade that is no longer the payment's current one
+    (paid after it was abandoned), or its last refund was refused.
+    """
+    session.flush()
+    held = returned = 0
+    decide = False
+    intents = session.execute(select(PaymentIntent).where(
+        PaymentIntent.order_number == order_number)).scalars().all()
+    for intent in intents:
+        if intent.tender == "cash":
+            returned += intent.refunded_amount
+            if intent.status in PAID_STATUSES and intent.amount > intent.refunded_amount:
+                held += intent.amount - intent.refunded_amount
+                decide = True
+            continue
+        attempts = session.execute(select(PaymentAttempt).where(
+            PaymentAttempt.intent_id == intent.id)).scalars().all()
+        last_refund = session.execute(
+            select(PaymentRefund.status).where(PaymentRefund.intent_id == intent.id)
+            .order_by(PaymentRefund.id.desc()).limit(1)).scalar_one_or_none()
+        for attempt in attempts:
+            returned += attempt.refunded
+            if attempt.status == "paid" and attempt.refunded < intent.amount:
+                held += intent.amount - attempt.refunded
+                decide = decide or attempt.out_trade_no != intent.out_trade_no or last_refund == "failed"
+    return held, returned, decide
+
+
+def _sync_order_refund(session: Session, order: Order | None) -> None:
+    """Keep a cancelled or expired order's refund state in step with its payments.
+
+    Called with the order locked, in the transaction that changed one of its payments. A live
+    order is left alone: its partial refunds are ordinary returns, not a cancellation's.
+    """
+    if order is None or order.status not in ("cancelled", "expired"):
+        return
+    held, returned, decide = order_money(session, order.number)
+    status = "" if held == 0 and returned == 0 else "refunded" if held == 0 else (
+        "needs_decision" if decide else "pending")
+    if (order.refund_status, order.refunded_amount) != (status, returned):
+        order.refund_status, order.refunded_amount = status, returned
+        order.updated_at = utcnow()
+
+
 # --------------------------------------------------------------------------- gateway outcomes
 
 
 def apply_trade_status(session: Session, payments: Payments, *, out_trade_no: str,
                        status: TradeStatus, trade_no: str | None, source: str,
-                       refund_request_no: str | None = None) -> bool:
+                       refund_request_no: str | None = None, refund_fee: Money | None = None) -> bool:
     """Record what a verified gateway message says about one attempt; True if anything changed.
 
-    The caller has verified the message and checked that its amount matches. Idempotent:
-    a repeated notification, or a query after a notification, finds nothing left to do; an
-    older status arriving late (SUCCESS after CLOSED) is ignored.
+    The caller has verified the message and checked that its amount matches. ``refund_fee``
+    (cumulative, from a notification) tells a trade closed after payment (its money went back)
+    from one closed unpaid. Idempotent: a repeated notification, or a query after a
+    notification, finds nothing left to do; an older status arriving late (SUCCESS after
+    CLOSED) is ignored. A paid message for a payment being cancelled leaves it open: the
+    cancel's answer settles it (see the module docstring).
     """
     after = _After()
     with transaction(session):
@@ -489,30 +585,48 @@ def apply_trade_status(session: Session, payments: Payments, *, out_trade_no: st
         public_id = session.execute(
             select(PaymentIntent.public_id).where(PaymentIntent.id == attempt.intent_id)).scalar_one()
         intent, order = _lock_for_change(session, public_id)
+        session.refresh(attempt)  # as it is now, under the intent's lock
         current = intent.out_trade_no == out_trade_no
         events: list[NewEvent] = []
         changed = False
         now = utcnow()
+        money_back = status is TradeStatus.TRADE_CLOSED and refund_fee is not None and refund_fee.amount > 0
+        if (status.paid or money_back) and attempt.status != "paid":
+            attempt.status, attempt.settled_at = "paid", now  # the gateway took the money
+            attempt.trade_no = attempt.trade_no or trade_no
+            changed = True
         if status.paid:
-            if attempt.status != "paid":
-                attempt.status, attempt.trade_no, attempt.settled_at = "paid", trade_no, now
-            if current and intent.status in OPEN_STATUSES:
+            if current and intent.status in OPEN_STATUSES and intent.cancel_requested_at is None:
                 intent.status, intent.trade_no, intent.paid_at = "paid", trade_no, now
                 intent.failure_code = intent.failure_reason = ""
                 _touch(intent)
                 record_many(session, [_event(session, intent, "payment.paid")])
                 _settle_order(session, intent, order, after)
                 changed = True
+            elif current and intent.status in OPEN_STATUSES:
+                pass  # paid while our cancel is on its way: the cancel gives it back
             elif (not current or intent.status in ("failed", "cancelled")) \
-                    and attempt.reason != "paid after it was abandoned":
-                # An abandoned attempt was paid after all (the cancel lost the race): the
-                # shopper paid twice or for nothing. A person must refund it.
+                    and attempt.refunded < intent.amount and attempt.reason != "paid after it was abandoned":
+                # An abandoned attempt was paid after all and nothing gave it back: the shopper
+                # paid twice or for nothing. A person must refund it.
                 attempt.reason = "paid after it was abandoned"
                 intent.attention = f"attempt {out_trade_no} was paid after it was abandoned; refund it"
                 _touch(intent)
+                _sync_order_refund(session, order)
         elif status is TradeStatus.TRADE_CLOSED:
             if attempt.status == "open":
                 attempt.status, attempt.settled_at = "closed", now
+            if current and intent.status in ("paid", "refunded_partially"):
+                # Closed after payment: the gateway gave all the money back. Settle any refund
+                # of ours still pending, then record the rest.
+                _refund_settled(session, intent, refund_request_no, events)
+                _money_returned(session, intent, attempt, "the gateway closed the trade and gave "
+                                "the money back", events)
+            elif attempt.status == "paid":
+                # Paid and closed again while the payment was open (our cancel caught the
+                # payment) or abandoned: the money went back with the close.
+                _money_returned(session, intent, attempt, "the shopper paid while the payment was "
+                                "being cancelled; the cancel gave the money back", events)
             if current and intent.status in OPEN_STATUSES:
                 if intent.cancel_requested_at is not None:
                     # Our own cancel closed it; its notification can overtake the cancel's answer.
@@ -523,20 +637,13 @@ def apply_trade_status(session: Session, payments: Payments, *, out_trade_no: st
                     intent.failure_reason = "the shopper declined or the time to pay ran out"
                 _touch(intent)
                 events.append(_event(session, intent, f"payment.{intent.status}"))
-            elif current and intent.status in ("paid", "refunded_partially"):
-                # Closed after payment: the gateway gave all the money back (a full refund or a
-                # cancel). Settle any refund of ours still pending, then record the rest.
-                _refund_settled(session, intent, refund_request_no, events)
-                if intent.refunded_amount < intent.amount:
-                    intent.refunded_amount = intent.amount
-                    intent.status = "refunded_fully"
-                    _touch(intent)
-                    events.append(_event(session, intent, "payment.refunded"))
+            _sync_order_refund(session, order)
         elif status is TradeStatus.WAIT_BUYER_PAY and current and intent.status == "pending":
             intent.status = "waiting_for_shopper"
             _touch(intent)
         if status.paid and refund_request_no and current:
             _refund_settled(session, intent, refund_request_no, events)
+            _sync_order_refund(session, order)
         record_many(session, events)
     _run_after(session, payments, after)
     return changed or bool(events)
@@ -552,37 +659,76 @@ def _refund_settled(session: Session, intent: PaymentIntent, out_request_no: str
         PaymentRefund.status == "pending")).scalar_one_or_none()
     if refund is None:
         return
-    _refund_succeeded(intent, refund)
+    _refund_succeeded(session, intent, refund)
     events.append(_event(session, intent, "payment.refunded"))
 
 
+def _money_returned(session: Session, intent: PaymentIntent, attempt: PaymentAttempt, reason: str,
+                    events: list[NewEvent]) -> None:
+    """The gateway gave back all of ``attempt``'s money other than through a refund request of
+    ours (a cancel that caught it paid, a close after payment): record it once, as a refund."""
+    if attempt.status != "paid" or attempt.refunded >= intent.amount:
+        return
+    amount = intent.amount - attempt.refunded
+    attempt.refunded = intent.amount
+    session.add(PaymentRefund(
+        intent_id=intent.id, out_request_no=("RET" + attempt.out_trade_no)[:64],
+        request_key=f"returned:{attempt.out_trade_no}", amount=amount, status="succeeded",
+        reason=reason[:256], created_by="gateway", settled_at=utcnow()))
+    if attempt.out_trade_no == intent.out_trade_no:
+        intent.refunded_amount = intent.amount
+        if intent.status in ("paid", "refunded_partially"):
+            intent.status = "refunded_fully"
+        events.append(_event(session, intent, "payment.refunded"))
+    elif intent.attention.startswith(f"attempt {attempt.out_trade_no} "):
+        intent.attention = ""  # the late payment it asked a person to refund went back by itself
+    _touch(intent)
+
+
 def _mark_unpaid(session: Session, public_id: str, out_trade_no: str, status: str, *,
-                 code: str = "", reason: str = "", attempt_status: str = "closed") -> None:
-    """Record that an attempt ended without payment (failed or cancelled)."""
+                 code: str = "", reason: str = "", attempt_status: str = "closed",
+                 returned: bool = False) -> None:
+    """Record that an attempt ended without payment (failed or cancelled).
+
+    ``returned``: the cancel found the trade paid and gave the money back (the shopper paid at
+    the last moment): the payment is cancelled all the same, and says the money went back.
+    """
     with transaction(session):
-        intent, _order = _lock_for_change(session, public_id)
+        intent, order = _lock_for_change(session, public_id)
         attempt = session.execute(
             select(PaymentAttempt).where(PaymentAttempt.out_trade_no == out_trade_no)).scalar_one()
-        if attempt.status == "open":
+        session.refresh(attempt)
+        events: list[NewEvent] = []
+        if returned:
+            if attempt.status != "paid":
+                attempt.status, attempt.settled_at = "paid", utcnow()
+            _money_returned(session, intent, attempt, "the shopper paid while the payment was being "
+                            "cancelled; the cancel gave the money back", events)
+        elif attempt.status == "open":
             attempt.status, attempt.reason, attempt.settled_at = attempt_status, reason[:300], utcnow()
         if intent.out_trade_no == out_trade_no and intent.status == status and reason:
             # A notification got there first with a generic reason; ours says what happened.
             intent.failure_reason = reason[:300]
-            return
-        if intent.out_trade_no != out_trade_no or intent.status not in OPEN_STATUSES:
-            return
-        intent.status, intent.failure_code, intent.failure_reason = status, code[:64], reason[:300]
-        _touch(intent)
-        record_many(session, [_event(session, intent, f"payment.{status}")])
+        elif intent.out_trade_no == out_trade_no and intent.status in OPEN_STATUSES:
+            intent.status, intent.failure_code, intent.failure_reason = status, code[:64], reason[:300]
+            _touch(intent)
+            events.append(_event(session, intent, f"payment.{status}"))
+        _sync_order_refund(session, order)
+        record_many(session, events)
 
 
-def _request_cancel(session: Session, public_id: str) -> None:
-    """Say we are about to cancel, before the cancel is sent (see apply_trade_status)."""
+def _request_cancel(session: Session, public_id: str) -> str:
+    """Say we are about to cancel, before the cancel is sent (see apply_trade_status).
+
+    Returns the payment's status: only an open payment may be cancelled. A paid one is not
+    (it was paid first; a cancel now would refund a sale the shop has recorded).
+    """
     with transaction(session):
         intent = _find(session, public_id, lock=True)
         if intent.cancel_requested_at is None and intent.status in OPEN_STATUSES:
             intent.cancel_requested_at = utcnow()
             _touch(intent)
+        return intent.status
 
 
 def _note_attention(session: Session, public_id: str, text: str, out_trade_no: str | None = None) -> None:
@@ -666,7 +812,8 @@ def expire_qr(session: Session, payments: Payments, public_id: str) -> None:
     if intent.status not in OPEN_STATUSES or not out_trade_no:
         return
     session.rollback()
-    _request_cancel(session, public_id)
+    if _request_cancel(session, public_id) not in OPEN_STATUSES:
+        return  # paid (or settled) since we looked: nothing to close
     _cancel_and_record(session, payments, public_id, out_trade_no, "the QR expired unpaid")
 
 
@@ -707,11 +854,15 @@ def _charge_code(payments: Payments, public_id: str, auth_code: str) -> None:
             return bool(last_check[1])
 
         def before_cancel(_no: str) -> None:
-            _request_cancel(session, public_id)
+            if _request_cancel(session, public_id) in PAID_STATUSES:
+                raise _PaidMeanwhile(public_id)
 
-        result = charge_payment_code(payments.gateway_with(on_call, before_cancel), out_trade_no=out_trade_no,
-                                     auth_code=auth_code, amount=amount, subject=subject,
-                                     policy=payments.settings.poll, give_up=gave_up)
+        try:
+            result = charge_payment_code(payments.gateway_with(on_call, before_cancel),
+                                         out_trade_no=out_trade_no, auth_code=auth_code, amount=amount,
+                                         subject=subject, policy=payments.settings.poll, give_up=gave_up)
+        except _PaidMeanwhile:
+            return  # a notification recorded it paid after our last query: that is the outcome
         record_code_result(session, payments, public_id, result)
 
 
@@ -726,12 +877,9 @@ def record_code_result(session: Session, payments: Payments, public_id: str,
                      reason=result.reason or "the gateway refused the payment code",
                      attempt_status="failed")
     elif result.status is CodePaymentStatus.CANCELLED:
-        _mark_unpaid(session, public_id, out_trade_no, "cancelled", code="CANCELLED", reason=result.reason)
-        if result.refunded_by_cancel:
-            # Paid at the last moment and cancel gave it back: if we had recorded it as paid,
-            # it is now refunded in full.
-            apply_trade_status(session, payments, out_trade_no=out_trade_no,
-                               status=TradeStatus.TRADE_CLOSED, trade_no=result.trade_no, source="cancel")
+        # Paid at the last moment and the cancel gave it back: cancelled, and it says so.
+        _mark_unpaid(session, public_id, out_trade_no, "cancelled", code="CANCELLED", reason=result.reason,
+                     returned=result.refunded_by_cancel)
     else:
         _note_attention(session, public_id, result.reason, out_trade_no)
 
@@ -761,13 +909,11 @@ def _cancel_and_record(session: Session, payments: Payments, public_id: str, out
         _note_attention(session, public_id, f"{reason}; cancel did not settle the trade, cancel again",
                         out_trade_no)
         return
-    if result.action == "refund":
+    returned = result.action == "refund"
+    if returned:
         reason += "; it was paid meanwhile and the cancel refunded it"
-    _mark_unpaid(session, public_id, out_trade_no, "cancelled", code="CANCELLED", reason=reason)
-    if result.action == "refund":
-        # If we had recorded the payment as paid already, the money is now back in full.
-        apply_trade_status(session, payments, out_trade_no=out_trade_no, status=TradeStatus.TRADE_CLOSED,
-                           trade_no=result.trade_no, source="cancel")
+    _mark_unpaid(session, public_id, out_trade_no, "cancelled", code="CANCELLED", reason=reason,
+                 returned=returned)
 
 
 def cancel_payment(session: Session, payments: Payments, public_id: str, who: Principal) -> dict[str, Any]:
@@ -811,6 +957,7 @@ def retry_payment(session: Session, payments: Payments, public_id: str, data: Re
         intent.out_trade_no = _new_out_trade_no()
         intent.status, intent.qr_code, intent.cancel_requested_at = "pending", None, None
         intent.failure_code = intent.failure_reason = ""
+        intent.refunded_amount = 0  # counts the current attempt's refunds; earlier ones stay on theirs
         _touch(intent)
         session.add(PaymentAttempt(intent_id=intent.id, out_trade_no=intent.out_trade_no))
     if intent.tender == "alipay_qr":
@@ -827,11 +974,69 @@ def retry_payment(session: Session, payments: Payments, public_id: str, data: Re
 # --------------------------------------------------------------------------- refunds
 
 
-def _refund_succeeded(intent: PaymentIntent, refund: PaymentRefund) -> None:
+def _refund_succeeded(session: Session, intent: PaymentIntent, refund: PaymentRefund) -> None:
     refund.status, refund.settled_at = "succeeded", utcnow()
     intent.refunded_amount = min(intent.amount, intent.refunded_amount + refund.amount)
     intent.status = "refunded_fully" if intent.refunded_amount == intent.amount else "refunded_partially"
+    if intent.out_trade_no:  # a wallet refund goes to the current attempt's trade
+        attempt = session.execute(select(PaymentAttempt).where(
+            PaymentAttempt.out_trade_no == intent.out_trade_no)).scalar_one()
+        attempt.refunded = min(intent.amount, attempt.refunded + refund.amount)
     _touch(intent)
+
+
+def _open_refund(session: Session, intent: PaymentIntent, who: Principal, *, key: str,
+                 amount: int | None, reason: str) -> PaymentRefund:
+    """The refund request ``key`` names on the locked ``intent``: made now, or found from before.
+
+    Never more than was paid, counted over pending and succeeded refunds. A cash refund is
+    recorded as done at once (the till pays it out of the drawer).
+    """
+    refund = session.execute(select(PaymentRefund).where(
+        PaymentRefund.intent_id == intent.id, PaymentRefund.request_key == key)).scalar_one_or_none()
+    if refund is not None:
+        if amount is not None and amount != refund.amount:
+            raise Conflict("this Idempotency-Key was used for a refund of another amount; use a new "
+                           "key for a new refund", code_detail="idempotency-key-reused")
+        return refund
+    if intent.status not in ("paid", "refunded_partially"):
+        raise Conflict(f"a {intent.status} payment has nothing to refund", status_now=intent.status)
+    committed = int(session.execute(
+        select(func.coalesce(func.sum(PaymentRefund.amount), 0)).where(
+            PaymentRefund.intent_id == intent.id,
+            PaymentRefund.status.in_(("pending", "succeeded")))).scalar_one())
+    left = intent.amount - committed
+    wanted = amount if amount is not None else left
+    if left <= 0 or wanted > left:
+        raise Conflict(f"only {Money(max(left, 0), intent.currency)} of this payment can still be "
+                       "refunded", refundable=max(left, 0))
+    refund = PaymentRefund(intent_id=intent.id, out_request_no="RF" + secrets.token_hex(10).upper(),
+                           request_key=key, amount=wanted, reason=reason[:256], created_by=who.key)
+    session.add(refund)
+    session.flush()
+    if intent.tender == "cash":
+        _refund_succeeded(session, intent, refund)
+        record_many(session, [_event(session, intent, "payment.refunded")])
+    return refund
+
+
+@dataclass(frozen=True)
+class _GatewayRefund:
+    """A pending refund request to send after commit."""
+
+    public_id: str
+    refund_id: int
+    out_trade_no: str
+    out_request_no: str
+    amount: Money
+    reason: str
+
+    @classmethod
+    def of(cls, intent: PaymentIntent, refund: PaymentRefund) -> _GatewayRefund | None:
+        if refund.status != "pending" or not intent.out_trade_no:
+            return None
+        return cls(intent.public_id, refund.id, intent.out_trade_no, refund.out_request_no,
+                   Money(refund.amount, intent.currency), refund.reason)
 
 
 def refund_payment(session: Session, payments: Payments, public_id: str, data: RefundIn,
@@ -846,40 +1051,14 @@ def refund_payment(session: Session, payments: Payments, public_id: str, data: R
     if len(key) > 200:
         raise InvalidInput("Idempotency-Key must be at most 200 characters")
     with transaction(session):
-        intent = _find(session, public_id, lock=True)
+        intent, order = _lock_for_change(session, public_id)
         _authorize(intent, who)
-        refund = session.execute(select(PaymentRefund).where(
-            PaymentRefund.intent_id == intent.id, PaymentRefund.request_key == key)).scalar_one_or_none()
-        if refund is not None:
-            if data.amount is not None and data.amount != refund.amount:
-                raise Conflict("this Idempotency-Key was used for a refund of another amount; use a new "
-                               "key for a new refund", code_detail="idempotency-key-reused")
-        else:
-            if intent.status not in ("paid", "refunded_partially"):
-                raise Conflict(f"a {intent.status} payment has nothing to refund", status_now=intent.status)
-            committed = int(session.execute(
-                select(func.coalesce(func.sum(PaymentRefund.amount), 0)).where(
-                    PaymentRefund.intent_id == intent.id,
-                    PaymentRefund.status.in_(("pending", "succeeded")))).scalar_one())
-            left = intent.amount - committed
-            amount = data.amount if data.amount is not None else left
-            if left <= 0 or amount > left:
-                raise Conflict(f"only {Money(max(left, 0), intent.currency)} of this payment can still be "
-                               "refunded", refundable=max(left, 0))
-            refund = PaymentRefund(intent_id=intent.id, out_request_no="RF" + secrets.token_hex(10).upper(),
-                                   request_key=key, amount=amount, reason=data.reason, created_by=who.key)
-            session.add(refund)
-            session.flush()
-            if intent.tender == "cash":
-                _refund_succeeded(intent, refund)
-                record_many(session, [_event(session, intent, "payment.refunded")])
+        refund = _open_refund(session, intent, who, key=key, amount=data.amount, reason=data.reason)
+        _sync_order_refund(session, order)
         refund_id = refund.id
-        pending = refund.status == "pending"
-        out_trade_no, out_request_no = intent.out_trade_no, refund.out_request_no
-        amount_money, reason = Money(refund.amount, intent.currency), refund.reason
-    if pending and out_trade_no:
-        _refund_at_gateway(session, payments, public_id, refund_id, out_trade_no, out_request_no,
-                           amount_money, reason)
+        send = _GatewayRefund.of(intent, refund)
+    if send is not None:
+        _refund_at_gateway(session, payments, send)
     session.rollback()
     intent = _find(session, public_id)
     refund = session.get(PaymentRefund, refund_id)
@@ -890,23 +1069,78 @@ def refund_payment(session: Session, payments: Payments, public_id: str, data: R
     return doc
 
 
-def _refund_at_gateway(session: Session, payments: Payments, public_id: str, refund_id: int,
-                       out_trade_no: str, out_request_no: str, amount: Money, reason: str) -> None:
+def _refund_at_gateway(session: Session, payments: Payments, send: _GatewayRefund) -> None:
     gateway = payments.gateway()
-    result = gateway.refund(out_trade_no, amount, out_request_no, reason=reason or None)
+    reason = send.reason or None
+    result = gateway.refund(send.out_trade_no, send.amount, send.out_request_no, reason=reason)
     if result.outcome is Outcome.UNKNOWN:
         # Safe to repeat at once: the same out_request_no never refunds twice.
-        result = gateway.refund(out_trade_no, amount, out_request_no, reason=reason or None)
+        result = gateway.refund(send.out_trade_no, send.amount, send.out_request_no, reason=reason)
     with transaction(session):
-        intent = _find(session, public_id, lock=True)
-        refund = session.get(PaymentRefund, refund_id, with_for_update=True, populate_existing=True)
+        intent, order = _lock_for_change(session, send.public_id)
+        refund = session.get(PaymentRefund, send.refund_id, with_for_update=True, populate_existing=True)
         assert refund is not None
         if refund.status != "pending":
             return  # a notification settled it meanwhile
         if result.outcome is Outcome.SUCCESS:
-            _refund_succeeded(intent, refund)
+            _refund_succeeded(session, intent, refund)
             record_many(session, [_event(session, intent, "payment.refunded")])
         elif result.outcome is Outcome.FAILED:
             refund.status, refund.settled_at = "failed", utcnow()
             refund.failure_reason = f"{result.sub_code}: {result.sub_msg or result.msg}"[:300]
         # UNKNOWN: stays pending; retrying with the same key asks the gateway again.
+        _sync_order_refund(session, order)
+
+
+# --------------------------------------------------------------------------- cancelling orders
+
+
+def cancel_order(session: Session, payments: Payments, number: str, data: TransitionIn,
+                 who: Principal) -> dict[str, Any]:
+    """Cancel an online order and give back what was paid for it (``POST /orders/<n>/cancel``).
+
+    One transaction cancels the order (releasing its stock, as the orders domain does) and deals
+    with each of its payments: an open one is marked as being cancelled, so that a payment the
+    shopper completes now cannot settle the cancelled order (the cancel gives the money back);
+    a paid wallet payment gets a refund request for what is left of it; cash waits for a person
+    (the order's refund status says ``needs_decision``). After commit the open trades are
+    cancelled and the refunds sent; the order's ``refund`` says how far that got. Cancelling a
+    cancelled order finishes what is left of that work, so a retry is safe.
+    """
+    cancels: list[tuple[str, str]] = []
+    refunds: list[_GatewayRefund] = []
+    with transaction(session):
+        # The usual lock order: the order (so two cancels at once queue here, and the second
+        # finds it cancelled rather than failing to cancel it again), its payments, and only
+        # then, inside transition, its stock levels.
+        order = get_order(session, number, lock=True)
+        intents = session.execute(
+            select(PaymentIntent).where(PaymentIntent.order_number == number).order_by(PaymentIntent.id)
+            .with_for_update().execution_options(populate_existing=True)).scalars().all()
+        if order.status == "cancelled":
+            who.require_location(order.location_id)
+        else:
+            transition(session, number, "cancel", data, who)  # checks who may cancel it
+        for intent in intents:
+            if intent.status in OPEN_STATUSES:
+                if intent.cancel_requested_at is None:
+                    intent.cancel_requested_at = utcnow()
+                    _touch(intent)
+                if intent.out_trade_no:
+                    cancels.append((intent.public_id, intent.out_trade_no))
+            elif intent.status in ("paid", "refunded_partially") and intent.tender != "cash":
+                try:
+                    refund = _open_refund(session, intent, who, key=f"order-cancel:{number}", amount=None,
+                                          reason=f"order {number} was cancelled")
+                except Conflict:
+                    continue  # other refunds cover it already
+                send = _GatewayRefund.of(intent, refund)
+                if send is not None:
+                    refunds.append(send)
+        _sync_order_refund(session, order)
+    for public_id, out_trade_no in cancels:
+        _cancel_and_record(session, payments, public_id, out_trade_no, f"order {number} was cancelled")
+    for send in refunds:
+        _refund_at_gateway(session, payments, send)
+    session.rollback()
+    return order_document(session, get_order(session, number))

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 from store_server.payments.gateway import AlipayGateway, GatewayConfig, Outcome
 from store_server.payments.sandbox import crypto
 from store_server.payments.sandbox.app import create_app, get_gateway
-from store_server.payments.sandbox.trades import SandboxGateway
+from store_server.payments.sandbox.trades import SELLER_ID, SandboxGateway
 
 APP_ID = "2021000000000042"
 
@@ -299,6 +299,7 @@ def shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any, merchant_privat
         **SERVER_PAYMENT_CONFIG,
         "PLAZA_ALIPAY_GATEWAY_URL": sandbox.gateway_url,
         "PLAZA_ALIPAY_APP_ID": APP_ID,
+        "PLAZA_ALIPAY_SELLER_ID": SELLER_ID,
         "PLAZA_ALIPAY_PRIVATE_KEY": crypto.private_key_pem(merchant_private_key),
         "PLAZA_ALIPAY_PUBLIC_KEY": crypto.public_key_pem(gateway_private_key),
         "PLAZA_ALIPAY_NOTIFY_URL": server.url + "/api/v1/payments/notify/alipay",

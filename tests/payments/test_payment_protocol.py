@@ -4,6 +4,7 @@ independent implementation (``python-alipay-sdk``) in both directions."""
 from __future__ import annotations
 
 import base64
+import time
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
@@ -44,7 +45,19 @@ class SandboxAliPay(AliPay):
 
 
 @pytest.fixture
-def sdk(sandbox, app_id, merchant_private_key, gateway_private_key):
+def china_local_time(monkeypatch):
+    """The SDK stamps requests with the machine's local time, and the gateway (Alipay, and so
+    the sandbox) refuses a timestamp more than 30 minutes from GMT+8: the SDK only works on a
+    machine whose local time is China's. Be one for the length of the test."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def sdk(sandbox, app_id, merchant_private_key, gateway_private_key, china_local_time):
     return SandboxAliPay(
         sandbox.gateway_url,
         appid=app_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -12,16 +13,27 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 import requests
 
 from retail.money import Money
-from store_server.payments.gateway import AlipayGateway, GatewayConfig, Outcome, TradeStatus
+from store_server.payments.gateway import (
+    METHOD_PRECREATE,
+    AlipayGateway,
+    GatewayConfig,
+    Outcome,
+    TradeStatus,
+    gmt8_timestamp,
+    rsa2_sign,
+    signing_string,
+)
 from store_server.payments.sandbox import crypto
 from store_server.payments.sandbox.app import create_app, get_gateway
 from store_server.payments.sandbox.trades import (
     CODE_NEEDS_CONFIRMATION,
     CODE_PAY_NOW,
     GMT8,
+    SELLER_ID,
     TEST_CODES,
 )
 
@@ -191,6 +203,19 @@ def test_state_dir_keeps_keys_and_apps_across_restarts(tmp_path):
         get_gateway(second).close()
 
 
+def test_state_dir_can_make_the_merchant_a_cross_border_one(tmp_path):
+    domestic = create_app({"STATE_DIR": str(tmp_path)})
+    get_gateway(domestic).close()
+    (merchant,) = get_gateway(domestic).apps.values()
+    assert merchant.trans_currencies == ("CNY",) and not merchant.cross_border
+    euro = create_app({"STATE_DIR": str(tmp_path), "CURRENCY": "EUR"})
+    get_gateway(euro).close()
+    (merchant,) = get_gateway(euro).apps.values()
+    assert (merchant.trans_currencies, merchant.settle_currency) == (("EUR",), "EUR")
+    stored = json.loads((tmp_path / "apps.json").read_text())
+    assert next(iter(stored.values()))["settle_currency"] == "EUR"  # kept for the next run
+
+
 def test_console_command_starts_and_writes_plaza_settings(tmp_path, order_no):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -223,6 +248,8 @@ def test_console_command_starts_and_writes_plaza_settings(tmp_path, order_no):
         )
         assert env["PLAZA_ALIPAY_GATEWAY_URL"] == f"http://127.0.0.1:{port}/gateway.do"
         assert re.fullmatch(r"2021\d{12}", env["PLAZA_ALIPAY_APP_ID"])
+        assert env["PLAZA_ALIPAY_CURRENCY"] == env["PLAZA_ALIPAY_SETTLE_CURRENCY"] == "CNY"
+        assert env["PLAZA_ALIPAY_SELLER_ID"] == SELLER_ID
         config = GatewayConfig.from_mapping(env, prefix="PLAZA_ALIPAY_")
         client = AlipayGateway(config)
         assert client.pay(order_no(), CODE_PAY_NOW, Money(100, CNY), "Tea").ok
@@ -230,3 +257,63 @@ def test_console_command_starts_and_writes_plaza_settings(tmp_path, order_no):
         os.kill(process.pid, signal.SIGINT)
         process.wait(timeout=10)
         process.stdout.close()
+
+
+# ---------------------------------------------------------------- as strict as Alipay
+
+
+def _raw_request(sandbox, merchant_private_key, app_id, **overrides):
+    """A hand-made request: the envelope as given (None drops a field), signed like ours."""
+    params = {"app_id": app_id, "method": "alipay.trade.query", "format": "JSON", "charset": "utf-8",
+              "sign_type": "RSA2", "timestamp": gmt8_timestamp(), "version": "1.0",
+              "biz_content": json.dumps({"out_trade_no": "T-NOT-THERE"})}
+    params.update(overrides)
+    params = {k: v for k, v in params.items() if v is not None}
+    params["sign"] = rsa2_sign(merchant_private_key, signing_string(params))
+    return requests.post(sandbox.gateway_url, data=params, timeout=5).json()
+
+
+def test_the_envelope_is_checked_and_refusals_come_back_unsigned(sandbox, merchant_private_key, app_id):
+    now = datetime.now(GMT8)
+    sent = {
+        "missing-charset": {"charset": None},
+        "invalid-charset": {"charset": "GBK"},
+        "missing-version": {"version": None},
+        "invalid-version": {"version": "2.0"},
+        "invalid-format": {"format": "XML"},
+        "missing-timestamp": {"timestamp": None},
+        "invalid-timestamp": {"timestamp": (now - timedelta(minutes=31)).strftime("%Y-%m-%d %H:%M:%S")},
+        "invalid-parameter": {"biz_content": "{not json"},
+    }
+    for expected, change in sent.items():
+        answer = _raw_request(sandbox, merchant_private_key, app_id, **change)
+        assert set(answer) == {"error_response"}, (expected, answer)  # no sign: nothing to trust
+        assert answer["error_response"]["sub_code"] == f"isv.{expected}", (expected, answer)
+    # Within the window, and in the documented form, the same request is answered and signed.
+    fine = _raw_request(sandbox, merchant_private_key, app_id,
+                        timestamp=(now - timedelta(minutes=29)).strftime("%Y-%m-%d %H:%M:%S"))
+    assert fine["alipay_trade_query_response"]["sub_code"] == "ACQ.TRADE_NOT_EXIST" and fine["sign"]
+
+
+def test_a_client_whose_clock_is_an_hour_off_gets_no_answer_it_could_trust(make_client, order_no):
+    config = make_client().config
+    fast = AlipayGateway(config, clock=lambda: datetime.now(GMT8) + timedelta(hours=1))
+    result = fast.pay(order_no(), CODE_PAY_NOW, Money(100, CNY), "Tea")
+    assert result.outcome is Outcome.UNKNOWN and result.problem == "error_response"
+    assert "isv.invalid-timestamp" in result.raw
+
+
+@pytest.mark.parametrize("amount", ["1e2", "12.345", "-1.00", "0.00", "0", "100000000.01", " 12.50",
+                                    "012.50", "12,50", "Infinity"])
+def test_amounts_must_be_in_the_documented_form_and_range(client, order_no, amount):
+    answer = client.call(METHOD_PRECREATE, {"out_trade_no": order_no(), "total_amount": amount,
+                                            "subject": "Tea"})
+    assert answer.outcome is Outcome.FAILED and answer.sub_code == "ACQ.INVALID_PARAMETER", amount
+
+
+def test_amounts_in_the_documented_form_are_taken(client, sandbox, order_no):
+    for amount in ("12.5", "0.01", "100000000"):
+        out = order_no()
+        answer = client.call(METHOD_PRECREATE, {"out_trade_no": out, "total_amount": amount,
+                                                "subject": "Tea"})
+        assert answer.ok, (amount, answer)

@@ -115,8 +115,9 @@ class SandboxProcess:
 
     def start(self) -> None:
         executable = Path(sys.executable).with_name("plaza-payment-sandbox")
+        # Madrid sells in euros: the merchant is a cross-border account pricing in EUR.
         self.process = subprocess.Popen([str(executable), "--host", "127.0.0.1", "--port", str(self.port),
-                                         "--state-dir", str(self.state_dir)],
+                                         "--currency", "EUR", "--state-dir", str(self.state_dir)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(self._answers, 30, 0.1, "the payment sandbox to start")
 
@@ -127,15 +128,15 @@ class SandboxProcess:
             return False
 
     def server_env(self, server_url: str) -> dict[str, str]:
-        """``PLAZA_ALIPAY_*`` for the server, from the env file the sandbox wrote. Madrid
-        sells in euros, so this gateway charges euros."""
+        """``PLAZA_ALIPAY_*`` for the server, from the env file the sandbox wrote (its merchant
+        prices in euros, and the file says so)."""
         env = {}
         for line in (self.state_dir / "plaza-payment.env").read_text().splitlines():
             name, sep, value = line.partition("=")
             if sep and not line.startswith("#"):
                 env[name.strip()] = value.strip()
         return {**env, "PLAZA_ALIPAY_NOTIFY_URL": f"{server_url}/api/v1/payments/notify/alipay",
-                "PLAZA_ALIPAY_CURRENCY": "EUR", "PLAZA_PAYMENT_QUERY_INTERVAL": "0.5",
+                "PLAZA_PAYMENT_QUERY_INTERVAL": "0.5",
                 "PLAZA_PAYMENT_POLL_INTERVAL": "0.2", "PLAZA_PAYMENT_CREATE_WAIT": "3",
                 "PLAZA_ALIPAY_READ_TIMEOUT": "2"}
 

@@ -29,6 +29,7 @@ from .trades import (
     SandboxGateway,
     Trade,
     format_amount,
+    in_cny,
     parse_amount,
 )
 
@@ -43,6 +44,7 @@ METHODS = (
 )
 DEFAULTS: dict[str, Any] = {
     "STATE_DIR": None,  # keys and app registrations persist here when set
+    "CURRENCY": None,  # with STATE_DIR: the first app prices and settles in this currency
     "GATEWAY_PRIVATE_KEY": None,  # PEM; generated (or read from STATE_DIR) when absent
     "APPS": {},  # app_id -> merchant public key PEM, or {"public_key": ..., "name": ...}
     "PUBLIC_URL": None,  # base of the wallet URLs in QR codes; the request's host when unset
@@ -52,15 +54,20 @@ DEFAULTS: dict[str, Any] = {
     "QR_TIMEOUT": 7200.0,  # how long a precreated QR stays payable by default
     "CANCEL_WINDOW": 86400.0,
     "SWEEP_INTERVAL": 1.0,
+    # Alipay refuses a request whose timestamp is too far from its own clock ("by default, the
+    # request expires in 30 minutes"): seconds either way.
+    "TIMESTAMP_TOLERANCE": 1800.0,
 }
 
 
 # --------------------------------------------------------------------------- state dir
 
 
-def init_state_dir(state_dir: str | os.PathLike[str]) -> dict[str, Any]:
+def init_state_dir(state_dir: str | os.PathLike[str], currency: str | None = None) -> dict[str, Any]:
     """Create (first run) or load the gateway key and app registrations kept in ``state_dir``.
 
+    ``currency``: the merchant app prices and settles in it (CNY: a domestic merchant; any
+    other: a cross-border one). Given on a later run, it changes the first app's contract.
     Returns ``{"gateway_private_key": pem, "apps": {app_id: {...}}, "paths": {...}}``.
     """
     root = Path(state_dir)
@@ -87,6 +94,10 @@ def init_state_dir(state_dir: str | os.PathLike[str]) -> dict[str, Any]:
         apps = {app_id: {"name": "Plaza (sandbox)", "public_key": crypto.public_key_pem(merchant)}}
         paths["apps"].write_text(json.dumps(apps, indent=2))
     apps = json.loads(paths["apps"].read_text())
+    if currency:
+        first = next(iter(apps.values()))
+        first.update(trans_currencies=[currency.upper()], settle_currency=currency.upper())
+        paths["apps"].write_text(json.dumps(apps, indent=2))
     return {"gateway_private_key": gateway_pem, "apps": apps, "paths": paths}
 
 
@@ -109,7 +120,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     gateway_pem = app.config["GATEWAY_PRIVATE_KEY"]
     state_dir = app.config["STATE_DIR"]
     if state_dir:
-        state = init_state_dir(state_dir)
+        state = init_state_dir(state_dir, app.config.get("CURRENCY"))
         gateway_pem = gateway_pem or state["gateway_private_key"]
         apps_config = {**state["apps"], **apps_config}
     private_key = (
@@ -129,7 +140,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for app_id, entry in apps_config.items():
         if isinstance(entry, str):
             entry = {"public_key": entry}
-        gateway.register_app(entry["public_key"], entry.get("name"), app_id=str(app_id))
+        gateway.register_app(entry["public_key"], entry.get("name"), app_id=str(app_id),
+                             trans_currencies=entry.get("trans_currencies"),
+                             settle_currency=entry.get("settle_currency"),
+                             seller_id=entry.get("seller_id"))
     app.extensions[EXTENSION] = gateway
 
     app.add_url_rule("/gateway.do", view_func=gateway_do, methods=["GET", "POST"])
@@ -168,6 +182,34 @@ def _error_response(code: str, sub_code: str, sub_msg: str) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
 
 
+def _missing(name: str) -> Response:
+    return _error_response("40001", f"isv.missing-{name.replace('_', '-')}", f"{name} is required")
+
+
+def _envelope_problem(params: dict[str, str], now: float, tolerance: float) -> Response | None:
+    """What Alipay refuses about a request before reading its business content: the common
+    parameters, each required and in its one documented form."""
+    for name in ("app_id", "charset", "sign_type", "timestamp", "version"):
+        if not params.get(name):
+            return _missing(name)
+    if params["charset"].lower() != "utf-8":
+        # Alipay also reads GBK; the sandbox decodes UTF-8 only, and refuses what it cannot read.
+        return _error_response("40002", "isv.invalid-charset", "字符集错误: the sandbox reads utf-8")
+    if params.get("format", "JSON").upper() != "JSON":
+        return _error_response("40002", "isv.invalid-format", "format is JSON")
+    if params["version"] != "1.0":
+        return _error_response("40002", "isv.invalid-version", "version is 1.0")
+    try:
+        sent = datetime.strptime(params["timestamp"], TIME_FORMAT).replace(tzinfo=GMT8)
+    except ValueError:
+        return _error_response("40002", "isv.invalid-timestamp",
+                               "非法的时间戳参数: yyyy-MM-dd HH:mm:ss, GMT+8")
+    if abs(sent.timestamp() - now) > tolerance:
+        return _error_response("40002", "isv.invalid-timestamp",
+                               f"非法的时间戳参数: more than {tolerance:.0f} s from the gateway's clock")
+    return None
+
+
 def _signed_response(gateway: SandboxGateway, method: str, inner: dict[str, Any]) -> Response:
     key = method.replace(".", "_") + "_response"
     # The signature covers exactly these characters; the merchant must find them in the raw
@@ -187,24 +229,21 @@ def gateway_do() -> Response:
     params = {key: request.values.get(key, "") for key in request.values}
     method = params.get("method", "")
     if not method:
-        return _error_response("40001", "isv.missing-method", "method is required")
-    app_entry = gateway.apps.get(params.get("app_id", ""))
+        return _missing("method")
+    problem = _envelope_problem(params, gateway.clock(), float(current_app.config["TIMESTAMP_TOLERANCE"]))
+    if problem is not None:
+        return problem
+    app_entry = gateway.apps.get(params["app_id"])
     if app_entry is None:
         return _error_response("40002", "isv.invalid-app-id", "无效的AppID参数")
     if not params.get("sign"):
         return _error_response("40001", "isv.missing-signature", "sign is required")
-    if params.get("sign_type") != "RSA2":
+    if params["sign_type"] != "RSA2":
         return _error_response("40002", "isv.invalid-signature-type", "only RSA2 is supported")
     if not crypto.verify(
         app_entry.public_key, crypto.content_to_sign(params, ("sign",)), params["sign"]
     ):
         return _error_response("40002", "isv.invalid-signature", "验签出错 (signature mismatch)")
-    try:
-        datetime.strptime(params.get("timestamp", ""), TIME_FORMAT)
-    except ValueError:
-        return _error_response("40002", "isv.invalid-timestamp", "timestamp: yyyy-MM-dd HH:mm:ss")
-    if params.get("charset", "utf-8").lower() != "utf-8":
-        return _error_response("40002", "isv.invalid-charset", "only utf-8 is supported")
     if method not in METHODS:
         return _error_response("40002", "isv.invalid-method", f"{method} is not supported")
     try:
@@ -212,16 +251,9 @@ def gateway_do() -> Response:
     except ValueError:
         biz = None
     if not isinstance(biz, dict):
-        return _signed_response(
-            gateway,
-            method,
-            {
-                "code": "40002",
-                "msg": "Invalid Arguments",
-                "sub_code": "isv.invalid-parameter",
-                "sub_msg": "biz_content is not a JSON object",
-            },
-        )
+        return _error_response("40002", "isv.invalid-parameter", "biz_content is not a JSON object")
+    # Tests hold a request here to force an interleaving (the trade book is not locked yet).
+    gateway.hooks.at_door(method, str(biz.get("out_trade_no") or "") or None)
 
     base_url = (current_app.config["PUBLIC_URL"] or request.host_url).rstrip("/")
     notify_url = params.get("notify_url") or None
@@ -287,7 +319,9 @@ def wallet(token: str) -> Any:
         "sandbox_wallet.html",
         trade=trade,
         merchant=app_entry.name if app_entry else trade.app_id,
-        amount=format_amount(trade.total),
+        # The shopper pays in CNY; a foreign price is shown beside it.
+        amount=format_amount(in_cny(trade.total, trade.currency)),
+        price=None if trade.currency == "CNY" else f"{trade.currency} {trade.amount_text(trade.total)}",
         expired=trade.kind == "qr" and not trade.scanned,
     )
 
@@ -314,7 +348,8 @@ def _app_id_param(gateway: SandboxGateway) -> str:
 
 
 def _app_json(entry: App) -> dict[str, Any]:
-    return {"app_id": entry.app_id, "name": entry.name, "public_key": entry.public_key_pem}
+    return {"app_id": entry.app_id, "name": entry.name, "public_key": entry.public_key_pem,
+            **entry.contract()}
 
 
 def admin_info() -> Any:
@@ -329,20 +364,24 @@ def admin_info() -> Any:
 
 
 def admin_apps() -> Any:
-    """GET lists apps; POST {"public_key": PEM, "name": ...} registers one, 201 with its id."""
+    """GET lists apps; POST {"public_key": PEM, "name": ..., "trans_currencies"?: [...],
+    "settle_currency"?: ..., "seller_id"?: ...} registers one, 201 with its id."""
     gateway = get_gateway()
     if request.method == "GET":
         return {"apps": [_app_json(a) for a in gateway.apps.values()]}
     body = request.get_json(silent=True) or {}
     try:
-        entry = gateway.register_app(str(body.get("public_key", "")), body.get("name"))
+        entry = gateway.register_app(str(body.get("public_key", "")), body.get("name"),
+                                     trans_currencies=body.get("trans_currencies"),
+                                     settle_currency=body.get("settle_currency"),
+                                     seller_id=body.get("seller_id"))
     except ValueError as exc:
-        return {"error": f"public_key: {exc}"}, 400
+        return {"error": f"app: {exc}"}, 400
     state_dir = current_app.config["STATE_DIR"]
     if state_dir:
         path = Path(state_dir) / "apps.json"
         apps = json.loads(path.read_text()) if path.exists() else {}
-        apps[entry.app_id] = {"name": entry.name, "public_key": entry.public_key_pem}
+        apps[entry.app_id] = {"name": entry.name, "public_key": entry.public_key_pem, **entry.contract()}
         path.write_text(json.dumps(apps, indent=2))
     return _app_json(entry), 201
 
@@ -378,8 +417,9 @@ def admin_trades() -> Any:
         return {"date": day, "app_id": app_id, "trades": [t.as_json() for t in trades]}
     body = request.get_json(silent=True) or {}
     app_id = _app_id_param(gateway)
+    currency = str(body.get("trans_currency") or gateway.apps[app_id].trans_currencies[0]).upper()
     try:
-        total = parse_amount(body.get("total_amount"))
+        total = parse_amount(body.get("total_amount"), currency)
         created_at = None
         if body.get("gmt_create"):
             created_at = (
@@ -393,6 +433,7 @@ def admin_trades() -> Any:
             status=body.get("status") or "TRADE_SUCCESS",
             created_at=created_at,
             notify_url=body.get("notify_url"),
+            currency=currency,
         )
     except ValueError as exc:
         return {"error": str(exc)}, 400
@@ -466,18 +507,28 @@ def main(argv: list[str] | None = None) -> None:
         "--public-url",
         help="base URL phones reach the sandbox at (for QR codes), e.g. http://192.168.1.5:8700",
     )
+    parser.add_argument(
+        "--currency",
+        help="the merchant app prices and settles in this currency (default: as registered, CNY "
+        "for a new app); anything but CNY makes it a cross-border merchant",
+    )
     args = parser.parse_args(argv)
 
-    app = create_app({"STATE_DIR": args.state_dir, "PUBLIC_URL": args.public_url})
+    app = create_app({"STATE_DIR": args.state_dir, "PUBLIC_URL": args.public_url,
+                      "CURRENCY": args.currency})
     gateway = get_gateway(app)
     base = (args.public_url or f"http://{args.host}:{args.port}").rstrip("/")
     state = Path(args.state_dir).resolve()
     app_id = next(iter(gateway.apps))
+    merchant = gateway.apps[app_id]
     env_file = state / "plaza-payment.env"
     lines = [
         "# Point Plaza at this sandbox gateway (generated by plaza-payment-sandbox).",
         f"PLAZA_ALIPAY_GATEWAY_URL={base}/gateway.do",
         f"PLAZA_ALIPAY_APP_ID={app_id}",
+        f"PLAZA_ALIPAY_SELLER_ID={merchant.seller_id}",
+        f"PLAZA_ALIPAY_CURRENCY={merchant.trans_currencies[0]}",
+        f"PLAZA_ALIPAY_SETTLE_CURRENCY={merchant.settle_currency}",
         f"PLAZA_ALIPAY_PUBLIC_KEY_FILE={state / 'gateway_public_key.pem'}",
     ]
     if (state / "merchant_private_key.pem").exists():
@@ -490,7 +541,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  gateway URL        {base}/gateway.do")
     print(f"  wallet / home page {base}/")
     for entry in gateway.apps.values():
-        print(f"  app id             {entry.app_id}  ({entry.name})")
+        print(f"  app id             {entry.app_id}  ({entry.name}; prices in "
+              f"{'/'.join(entry.trans_currencies)}, settles in {entry.settle_currency})")
     print(f"  gateway public key {state / 'gateway_public_key.pem'}")
     print(f"  Plaza settings     {env_file}")
     print("  test payment codes:")

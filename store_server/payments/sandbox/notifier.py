@@ -51,6 +51,7 @@ class Notifier:
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._stopped = False
+        self._held = False  # tests: queue notifications, send none until released
         self.log: list[dict[str, Any]] = []  # every notification and each attempt, for tests
         self._thread = threading.Thread(target=self._run, name="sandbox-notifier", daemon=True)
         self._thread.start()
@@ -86,6 +87,16 @@ class Notifier:
         with self._cond:
             return len(self._queue)
 
+    def hold(self) -> None:
+        """Keep every notification queued (sweeps go on) until :meth:`release`."""
+        with self._cond:
+            self._held = True
+
+    def release(self) -> None:
+        with self._cond:
+            self._held = False
+            self._cond.notify()
+
     def stop(self) -> None:
         with self._cond:
             self._stopped = True
@@ -98,14 +109,14 @@ class Notifier:
             with self._cond:
                 while not self._stopped:
                     now = time.monotonic()
-                    if self._queue and self._queue[0].due <= now:
+                    if self._queue and self._queue[0].due <= now and not self._held:
                         delivery: _Delivery | None = heapq.heappop(self._queue)
                         break
                     if now >= next_sweep:
                         delivery = None
                         break
                     wake = next_sweep
-                    if self._queue:
+                    if self._queue and not self._held:
                         wake = min(wake, self._queue[0].due)
                     self._cond.wait(wake - now)
                 else:

@@ -10,6 +10,13 @@ Behaviour follows PROTOCOLS.md (and Alipay's documentation where that is silent)
   within 24 h; cancelling an unknown out_trade_no succeeds and burns the number, so a late
   copy of the pay cannot create the trade afterwards. Close works on unpaid trades only.
 
+Currency: an app is registered with its contract. A domestic app prices and settles in CNY;
+a cross-border app prices in the ``trans_currencies`` it signed for and settles in its
+``settle_currency``. As on Alipay, ``total_amount`` is read in CNY unless the request says
+``trans_currency``; a currency the merchant has not signed for is refused
+(``ACQ.CURRENCY_NOT_SUPPORT``), and so is a refund of a foreign-currency trade that does not
+say ``refund_currency``. Shoppers always pay in CNY, at the fixed demo rates below.
+
 Sandbox simplification: declining in the wallet closes the trade at once (a real wallet leaves
 it waiting until it times out). Trades live in memory; keys and apps live in the state dir.
 """
@@ -21,10 +28,11 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -55,10 +63,23 @@ TEST_CODES = {
 }
 AUTH_CODE_PATTERN = re.compile(r"(2[5-9]|30)\d{14,22}")
 
-MAX_AMOUNT_FEN = 100_000_000_00  # Alipay's ceiling: 100,000,000.00 CNY
+MAX_AMOUNT_MAJOR = 100_000_000  # Alipay's ceiling: 100,000,000.00 of the currency
 SELLER_ID = "2088102000000001"
 SUB_AUTH_CODE_INVALID = "ACQ.PAYMENT_AUTH_CODE_INVALID"
 SUB_TRADE_NOT_EXIST = "ACQ.TRADE_NOT_EXIST"
+SUB_CURRENCY_NOT_SUPPORT = "ACQ.CURRENCY_NOT_SUPPORT"
+SUB_AMOUNT_OR_CURRENCY_ERROR = "ACQ.AMOUNT_OR_CURRENCY_ERROR"
+
+# What Alipay's cross-border acquiring prices and settles in (its trans_currency list).
+CURRENCIES = frozenset({
+    "GBP", "HKD", "USD", "SGD", "JPY", "CAD", "AUD", "EUR", "NZD", "KRW", "THB", "CHF", "SEK",
+    "DKK", "NOK", "MYR", "IDR", "PHP", "MUR", "ILS", "LKR", "RUB", "AED", "CZK", "ZAR", "CNY",
+})
+NO_DECIMALS = frozenset({"JPY", "KRW"})  # amounts are whole units
+# Fixed demo rates: what one unit costs the shopper in CNY (the sandbox is not a market).
+CNY_PER_UNIT = {"CNY": Decimal("1"), "EUR": Decimal("7.80"), "USD": Decimal("7.20"),
+                "GBP": Decimal("9.10"), "HKD": Decimal("0.92"), "JPY": Decimal("0.048"),
+                "KRW": Decimal("0.0052"), "SGD": Decimal("5.35"), "CHF": Decimal("8.10")}
 
 
 class GatewayRefusal(Exception):
@@ -75,22 +96,37 @@ class GatewayRefusal(Exception):
         }
 
 
-def parse_amount(text: Any) -> int:
-    """``"12.50"`` → 1250 fen; at most two decimals, positive, at most Alipay's ceiling."""
-    try:
-        value = Decimal(str(text))
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not an amount") from None
-    if not value.is_finite():
-        raise ValueError(f"{text!r} is not an amount")
-    fen = value * 100
-    if fen != fen.to_integral_value() or fen <= 0 or fen > MAX_AMOUNT_FEN:
-        raise ValueError(f"{text!r} is not a valid amount")
-    return int(fen)
+def decimals(currency: str) -> int:
+    return 0 if currency in NO_DECIMALS else 2
 
 
-def format_amount(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
+def parse_amount(text: Any, currency: str = "CNY") -> int:
+    """``"12.50"`` → 1250 minor units, in the documented form only: digits, an optional point
+    and at most the currency's decimals (none for JPY and KRW); no sign, exponent or spaces.
+    Positive and at most Alipay's ceiling."""
+    places = decimals(currency)
+    pattern = r"(0|[1-9]\d{0,8})" + (r"(\.\d{1,2})?" if places else "")
+    if not isinstance(text, str) or not re.fullmatch(pattern, text):
+        raise ValueError(f"{text!r} is not an amount in {currency} (like "
+                         f"{'12.50' if places else '1250'})")
+    whole, _, fraction = text.partition(".")
+    minor = int(whole) * 10**places + int(fraction.ljust(places, "0") or 0)
+    if minor <= 0 or minor > MAX_AMOUNT_MAJOR * 10**places:
+        raise ValueError(f"{text!r} is out of range (0.01 to {MAX_AMOUNT_MAJOR})")
+    return minor
+
+
+def format_amount(minor: int, currency: str = "CNY") -> str:
+    if decimals(currency) == 0:
+        return str(minor)
+    return f"{minor // 100}.{minor % 100:02d}"
+
+
+def in_cny(minor: int, currency: str) -> int:
+    """What the shopper pays in fen for ``minor`` units of ``currency`` (demo rates)."""
+    rate = CNY_PER_UNIT.get(currency, Decimal("1"))
+    major = Decimal(minor).scaleb(-decimals(currency))
+    return int((major * rate * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def format_time(epoch: float | None) -> str | None:
@@ -120,6 +156,18 @@ class App:
     public_key: rsa.RSAPublicKey
     public_key_pem: str
     name: str = "Plaza sandbox merchant"
+    # The merchant's contract: what it may price in, and what it is paid in.
+    trans_currencies: tuple[str, ...] = ("CNY",)
+    settle_currency: str = "CNY"
+    seller_id: str = SELLER_ID
+
+    @property
+    def cross_border(self) -> bool:
+        return self.settle_currency != "CNY" or self.trans_currencies != ("CNY",)
+
+    def contract(self) -> dict[str, Any]:
+        return {"trans_currencies": list(self.trans_currencies),
+                "settle_currency": self.settle_currency, "seller_id": self.seller_id}
 
 
 @dataclass
@@ -150,6 +198,30 @@ class Trade:
     buyer_logon_id: str | None = None
     cancel_action: str | None = None
     refunds: dict[str, Refund] = field(default_factory=dict)
+    currency: str = "CNY"  # trans_currency: what total and the refunds are in
+    settle_currency: str = "CNY"
+
+    @property
+    def cross_border(self) -> bool:
+        return self.currency != "CNY" or self.settle_currency != "CNY"
+
+    def amount_text(self, minor: int) -> str:
+        return format_amount(minor, self.currency)
+
+    def currency_fields(self, paid: bool) -> dict[str, Any]:
+        """What Alipay adds to answers and notifications about a cross-border trade."""
+        if not self.cross_border:
+            return {}
+        fields: dict[str, Any] = {"trans_currency": self.currency, "settle_currency": self.settle_currency}
+        if paid:
+            settle = in_cny(self.total, self.currency) if self.settle_currency == "CNY" else (
+                self.total if self.settle_currency == self.currency else None)
+            if settle is not None:
+                fields["settle_amount"] = format_amount(settle, self.settle_currency)
+            fields["pay_currency"] = "CNY"
+            fields["pay_amount"] = format_amount(in_cny(self.total, self.currency))
+            fields["trans_pay_rate"] = str(CNY_PER_UNIT.get(self.currency, Decimal("1")))
+        return fields
 
     @property
     def refunded(self) -> int:
@@ -170,8 +242,10 @@ class Trade:
             "kind": self.kind,
             "status": self.status,
             "exists": self.exists,
-            "total_amount": format_amount(self.total),
-            "refund_fee": format_amount(self.refunded),
+            "trans_currency": self.currency,
+            "settle_currency": self.settle_currency,
+            "total_amount": self.amount_text(self.total),
+            "refund_fee": self.amount_text(self.refunded),
             "subject": self.subject,
             "gmt_create": format_time(self.created_at),
             "gmt_payment": format_time(self.paid_at),
@@ -181,7 +255,7 @@ class Trade:
             "refunds": [
                 {
                     "out_request_no": r.out_request_no,
-                    "refund_amount": format_amount(r.amount),
+                    "refund_amount": self.amount_text(r.amount),
                     "gmt_refund": format_time(r.at),
                 }
                 for r in self.refunds.values()
@@ -203,6 +277,65 @@ def _forgery_key() -> rsa.RSAPrivateKey:
     return _forged_key
 
 
+class Gate:
+    """A request held at the gateway door until a test lets it through (see :class:`Hooks`)."""
+
+    def __init__(self, method: str, out_trade_no: str | None) -> None:
+        self.method = method
+        self.out_trade_no = out_trade_no
+        self.arrived = threading.Event()  # a matching request is waiting at the door
+        self._open = threading.Event()
+
+    def matches(self, method: str, out_trade_no: str | None) -> bool:
+        return method == self.method and self.out_trade_no in (None, out_trade_no)
+
+    def wait_until_arrived(self, timeout: float = 10.0) -> None:
+        if not self.arrived.wait(timeout):
+            raise TimeoutError(f"no {self.method} for {self.out_trade_no or 'any trade'} arrived")
+
+    def release(self) -> None:
+        self._open.set()
+
+    def pass_through(self, timeout: float) -> None:
+        self.arrived.set()
+        self._open.wait(timeout)
+
+
+class Hooks:
+    """Deterministic interleavings for tests: hold one method's next request before the gateway
+    acts on it, while everything else (the wallet, other calls, notifications) goes on.
+
+    ``gate = gateway.hooks.hold("alipay.trade.cancel", out_trade_no)`` → the next matching
+    request waits (outside the trade book's lock) until ``gate.release()``;
+    ``gate.wait_until_arrived()`` returns once it is waiting. A gate is used once.
+    """
+
+    def __init__(self, timeout: float = 30.0) -> None:
+        self.timeout = timeout  # a forgotten gate lets its request through after this
+        self._lock = threading.Lock()
+        self._gates: list[Gate] = []
+
+    def hold(self, method: str, out_trade_no: str | None = None) -> Gate:
+        gate = Gate(method, out_trade_no)
+        with self._lock:
+            self._gates.append(gate)
+        return gate
+
+    def at_door(self, method: str, out_trade_no: str | None) -> None:
+        with self._lock:
+            gate = next((g for g in self._gates if g.matches(method, out_trade_no)), None)
+            if gate is not None:
+                self._gates.remove(gate)
+        if gate is not None:
+            gate.pass_through(self.timeout)
+
+    def release_all(self) -> None:
+        with self._lock:
+            gates, self._gates = self._gates, []
+        for gate in gates:
+            gate.release()
+
+
 class SandboxGateway:
     """All trades of all registered apps, behind one lock."""
 
@@ -222,6 +355,7 @@ class SandboxGateway:
         self.private_key = private_key
         self.apps: dict[str, App] = dict(apps or {})
         self.faults = Faults()
+        self.hooks = Hooks()
         self.confirm_timeout = confirm_timeout
         self.qr_timeout = qr_timeout
         self.cancel_window = cancel_window
@@ -236,17 +370,44 @@ class SandboxGateway:
         self.notifier = Notifier(sweep=self.sweep, sweep_interval=sweep_interval, **notifier_args)
 
     def close(self) -> None:
+        self.hooks.release_all()
         self.notifier.stop()
+
+    @contextmanager
+    def notifications_held(self) -> Iterator[None]:
+        """Queue notifications without sending them until the block ends (tests)."""
+        self.notifier.hold()
+        try:
+            yield
+        finally:
+            self.notifier.release()
 
     # ---- apps
 
     def register_app(
-        self, public_key_pem: str, name: str | None = None, app_id: str | None = None
+        self,
+        public_key_pem: str,
+        name: str | None = None,
+        app_id: str | None = None,
+        *,
+        trans_currencies: list[str] | tuple[str, ...] | None = None,
+        settle_currency: str | None = None,
+        seller_id: str | None = None,
     ) -> App:
+        """Register a merchant app. Without a contract it is domestic (CNY only); a cross-border
+        merchant names what it prices in and what it settles in."""
         key = crypto.load_public_key(public_key_pem)
+        settle = (settle_currency or "CNY").upper()
+        trans = tuple(c.upper() for c in (trans_currencies or ([settle] if settle != "CNY" else ["CNY"])))
+        unknown = sorted({settle, *trans} - CURRENCIES)
+        if unknown:
+            raise ValueError(f"Alipay does not price or settle in {', '.join(unknown)}")
+        if seller_id is not None and not re.fullmatch(r"2088\d{12}", seller_id):
+            raise ValueError("seller_id is 16 digits starting 2088")
         with self._lock:
             app_id = app_id or "2021" + "".join(secrets.choice("0123456789") for _ in range(12))
-            app = App(app_id, key, crypto.public_key_pem(key), name or "Plaza sandbox merchant")
+            app = App(app_id, key, crypto.public_key_pem(key), name or "Plaza sandbox merchant",
+                      trans_currencies=trans, settle_currency=settle, seller_id=seller_id or SELLER_ID)
             self.apps[app_id] = app
             return app
 
@@ -329,19 +490,22 @@ class SandboxGateway:
     ) -> dict[str, Any]:
         out_trade_no = _required(biz, "out_trade_no")
         subject = _required(biz, "subject")
-        total = _amount(biz, "total_amount")
+        currency, settle = self._currencies(app_id, biz)
+        total = _amount(biz, "total_amount", currency)
         lifetime = parse_timeout_express(
             biz.get("qr_code_timeout_express") or biz.get("timeout_express")
         )
         trade = self.trade(app_id, out_trade_no)
         if trade is not None:
             self._refuse_reuse(trade)
-            if trade.kind != "qr" or trade.total != total or trade.subject != subject:
+            if trade.kind != "qr" or trade.total != total or trade.subject != subject \
+                    or trade.currency != currency:
                 raise GatewayRefusal(
                     "ACQ.CONTEXT_INCONSISTENT", "out_trade_no was used with other details"
                 )
         else:
-            trade = self._new_trade(app_id, out_trade_no, total, subject, "qr", notify_url)
+            trade = self._new_trade(app_id, out_trade_no, total, subject, "qr", notify_url,
+                                    currency=currency, settle_currency=settle)
             trade.deadline = trade.created_at + (lifetime or self.qr_timeout)
         return _ok(out_trade_no=out_trade_no, qr_code=f"{base_url}/wallet/{trade.token}")
 
@@ -351,7 +515,8 @@ class SandboxGateway:
         out_trade_no = _required(biz, "out_trade_no")
         auth_code = _required(biz, "auth_code")
         subject = _required(biz, "subject")
-        total = _amount(biz, "total_amount")
+        currency, settle = self._currencies(app_id, biz)
+        total = _amount(biz, "total_amount", currency)
         if biz.get("scene", "bar_code") != "bar_code":
             raise GatewayRefusal("ACQ.INVALID_PARAMETER", "scene must be bar_code")
         lifetime = parse_timeout_express(biz.get("timeout_express"))
@@ -359,7 +524,8 @@ class SandboxGateway:
         trade = self.trade(app_id, out_trade_no)
         if trade is not None:
             self._refuse_reuse(trade)
-            if trade.kind != "code" or trade.total != total or trade.auth_code != auth_code:
+            if trade.kind != "code" or trade.total != total or trade.auth_code != auth_code \
+                    or trade.currency != currency:
                 raise GatewayRefusal(
                     "ACQ.CONTEXT_INCONSISTENT", "out_trade_no was used with other details"
                 )
@@ -372,7 +538,8 @@ class SandboxGateway:
         if auth_code == CODE_NO_BALANCE:
             raise GatewayRefusal("ACQ.BUYER_BALANCE_NOT_ENOUGH", "买家余额不足 (balance too low)")
 
-        trade = self._new_trade(app_id, out_trade_no, total, subject, "code", notify_url)
+        trade = self._new_trade(app_id, out_trade_no, total, subject, "code", notify_url,
+                                currency=currency, settle_currency=settle)
         trade.auth_code = auth_code
         self._assign_buyer(trade)
         if auth_code == CODE_NEEDS_CONFIRMATION:
@@ -391,22 +558,29 @@ class SandboxGateway:
             out_trade_no=trade.out_trade_no,
             buyer_logon_id=trade.buyer_logon_id,
             trade_status=trade.status,
-            total_amount=format_amount(trade.total),
-            receipt_amount=format_amount(trade.total if paid else 0),
-            buyer_pay_amount=format_amount(trade.total if paid else 0),
+            total_amount=trade.amount_text(trade.total),
+            receipt_amount=trade.amount_text(trade.total if paid else 0),
+            buyer_pay_amount=trade.amount_text(trade.total if paid else 0),
             point_amount="0.00",
-            invoice_amount=format_amount(trade.total if paid else 0),
+            invoice_amount=trade.amount_text(trade.total if paid else 0),
             send_pay_date=format_time(trade.paid_at),
             buyer_user_id=trade.buyer_id,
             subject=trade.subject,
+            **trade.currency_fields(paid),
         )
 
     def refund(self, app_id: str, biz: dict[str, Any]) -> dict[str, Any]:
         trade = self._existing(app_id, biz)
         # Alipay: without out_request_no the request stands for the whole trade's one refund.
         out_request_no = str(biz.get("out_request_no") or trade.out_trade_no)
+        # Like total_amount, refund_amount is CNY unless refund_currency says otherwise.
+        if (biz.get("refund_currency") or "CNY") != trade.currency:
+            raise GatewayRefusal(
+                SUB_AMOUNT_OR_CURRENCY_ERROR,
+                f"订单金额或币种信息错误: the trade is in {trade.currency}, the refund in "
+                f"{biz.get('refund_currency') or 'CNY'}")
         try:
-            amount = parse_amount(biz.get("refund_amount"))
+            amount = parse_amount(biz.get("refund_amount"), trade.currency)
         except ValueError:
             raise GatewayRefusal(
                 "ACQ.REASON_TRADE_REFUND_FEE_ERR", "退款金额无效 (refund amount is invalid)"
@@ -425,7 +599,7 @@ class SandboxGateway:
         if trade.refunded + amount > trade.total:
             raise GatewayRefusal(
                 "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL",
-                f"退款金额超限: {format_amount(trade.total - trade.refunded)} left to refund",
+                f"退款金额超限: {trade.amount_text(trade.total - trade.refunded)} left to refund",
             )
         refund = Refund(out_request_no, amount, self.clock())
         trade.refunds[out_request_no] = refund
@@ -523,15 +697,20 @@ class SandboxGateway:
         status: str = TRADE_SUCCESS,
         created_at: float | None = None,
         notify_url: str | None = None,
+        currency: str | None = None,
     ) -> Trade:
-        """A trade only the gateway knows about, for reconciliation tests."""
+        """A trade only the gateway knows about, for reconciliation tests (in the app's first
+        pricing currency unless ``currency`` says otherwise)."""
         if status not in (WAIT_BUYER_PAY, TRADE_SUCCESS, TRADE_FINISHED, TRADE_CLOSED):
             raise ValueError(f"unknown trade status {status!r}")
         with self._lock:
             out_trade_no = out_trade_no or "EXT" + uuid.uuid4().hex[:16].upper()
             if (app_id, out_trade_no) in self._trades:
                 raise ValueError(f"out_trade_no {out_trade_no} exists")
-            trade = self._new_trade(app_id, out_trade_no, total, subject, "external", notify_url)
+            app = self.apps[app_id]
+            trade = self._new_trade(app_id, out_trade_no, total, subject, "external", notify_url,
+                                    currency=currency or app.trans_currencies[0],
+                                    settle_currency=app.settle_currency)
             if created_at is not None:
                 trade.created_at = created_at
             self._assign_buyer(trade)
@@ -561,6 +740,9 @@ class SandboxGateway:
         subject: str,
         kind: str,
         notify_url: str | None,
+        *,
+        currency: str = "CNY",
+        settle_currency: str = "CNY",
     ) -> Trade:
         now = self.clock()
         self._trade_seq += 1
@@ -580,10 +762,36 @@ class SandboxGateway:
             created_at=now,
             token=secrets.token_urlsafe(12),
             notify_url=notify_url,
+            currency=currency,
+            settle_currency=settle_currency,
         )
         self._trades[(app_id, out_trade_no)] = trade
         self._by_token[trade.token] = trade
         return trade
+
+    def _currencies(self, app_id: str, biz: dict[str, Any]) -> tuple[str, str]:
+        """The trade's pricing and settlement currencies, as the merchant's contract allows.
+
+        Alipay reads total_amount in CNY unless trans_currency says otherwise; a domestic
+        merchant cannot use either field for anything but CNY.
+        """
+        app = self.apps[app_id]
+        currency = str(biz.get("trans_currency") or "CNY").upper()
+        settle = str(biz.get("settle_currency") or app.settle_currency).upper()
+        if currency not in CURRENCIES or settle not in CURRENCIES:
+            raise GatewayRefusal(SUB_CURRENCY_NOT_SUPPORT, f"订单币种不支持: {currency}/{settle}")
+        if currency not in app.trans_currencies:
+            signed = ", ".join(app.trans_currencies)
+            hint = "" if biz.get("trans_currency") else (
+                " (no trans_currency was given, so total_amount was read in CNY)")
+            raise GatewayRefusal(
+                SUB_CURRENCY_NOT_SUPPORT,
+                f"订单币种不支持: this merchant prices in {signed}, not {currency}{hint}")
+        if settle != app.settle_currency:
+            raise GatewayRefusal(
+                SUB_CURRENCY_NOT_SUPPORT,
+                f"订单币种不支持: this merchant settles in {app.settle_currency}, not {settle}")
+        return currency, settle
 
     def _existing(self, app_id: str, biz: dict[str, Any]) -> Trade:
         """The trade named by out_trade_no (or trade_no), as the merchant may see it."""
@@ -617,8 +825,9 @@ class SandboxGateway:
             "trade_no": trade.trade_no,
             "out_trade_no": trade.out_trade_no,
             "buyer_logon_id": trade.buyer_logon_id,
-            "total_amount": format_amount(trade.total),
+            "total_amount": trade.amount_text(trade.total),
             "buyer_user_id": trade.buyer_id,
+            **trade.currency_fields(trade.status != WAIT_BUYER_PAY),
         }
         if trade.status == WAIT_BUYER_PAY:
             return {
@@ -628,11 +837,11 @@ class SandboxGateway:
             }
         return _ok(
             **fields,
-            receipt_amount=format_amount(trade.total),
-            buyer_pay_amount=format_amount(trade.total),
+            receipt_amount=trade.amount_text(trade.total),
+            buyer_pay_amount=trade.amount_text(trade.total),
             gmt_payment=format_time(trade.paid_at),
             fund_bill_list=[
-                {"fund_channel": "ALIPAYACCOUNT", "amount": format_amount(trade.total)}
+                {"fund_channel": "ALIPAYACCOUNT", "amount": trade.amount_text(trade.total)}
             ],
         )
 
@@ -642,8 +851,9 @@ class SandboxGateway:
             out_trade_no=trade.out_trade_no,
             buyer_logon_id=trade.buyer_logon_id,
             fund_change=fund_change,
-            refund_fee=format_amount(trade.refunded),
-            send_back_fee=format_amount(refund.amount),
+            refund_fee=trade.amount_text(trade.refunded),
+            send_back_fee=trade.amount_text(refund.amount),
+            refund_currency=trade.currency if trade.cross_border else None,
             gmt_refund_pay=format_time(refund.at),
             buyer_user_id=trade.buyer_id,
         )
@@ -694,12 +904,13 @@ class SandboxGateway:
             "out_biz_no": refund.out_request_no if refund else None,
             "buyer_id": trade.buyer_id,
             "buyer_logon_id": trade.buyer_logon_id,
-            "seller_id": SELLER_ID,
+            "seller_id": self.apps[trade.app_id].seller_id if trade.app_id in self.apps else SELLER_ID,
             "trade_status": trade.status,
-            "total_amount": format_amount(trade.total),
-            "receipt_amount": format_amount(trade.total) if paid else None,
-            "buyer_pay_amount": format_amount(trade.total) if paid else None,
-            "refund_fee": format_amount(trade.refunded) if trade.refunds else None,
+            "total_amount": trade.amount_text(trade.total),
+            "receipt_amount": trade.amount_text(trade.total) if paid else None,
+            "buyer_pay_amount": trade.amount_text(trade.total) if paid else None,
+            "refund_fee": trade.amount_text(trade.refunded) if trade.refunds else None,
+            **trade.currency_fields(paid),
             "subject": trade.subject,
             "gmt_create": format_time(trade.created_at),
             "gmt_payment": format_time(trade.paid_at),
@@ -710,7 +921,7 @@ class SandboxGateway:
         faults = self.faults
         info: dict[str, Any] = {}
         if faults.take("wrong_amount_notifications"):
-            form["total_amount"] = format_amount(trade.total + 100)
+            form["total_amount"] = trade.amount_text(trade.total + 100)
             info["wrong_amount"] = True
         key = self.private_key
         if faults.take("forged_notifications"):
@@ -733,8 +944,8 @@ def _required(biz: dict[str, Any], name: str) -> str:
     return str(value)
 
 
-def _amount(biz: dict[str, Any], name: str) -> int:
+def _amount(biz: dict[str, Any], name: str, currency: str) -> int:
     try:
-        return parse_amount(_required(biz, name))
+        return parse_amount(_required(biz, name), currency)
     except ValueError as exc:
         raise GatewayRefusal("ACQ.INVALID_PARAMETER", str(exc)) from None
