@@ -57,7 +57,7 @@ from store_server.orders.records import (
     order_document,
 )
 from store_server.promotions.service import price_with_promotions
-from store_server.validation import Quantity
+from store_server.validation import MinorUnits, Quantity
 
 
 class OrderLineIn(BaseModel):
@@ -260,7 +260,7 @@ STAFF_ACTIONS = {"start_picking", "mark_ready", "send_out", "ship", "complete"}
 
 class TransitionIn(BaseModel):
     note: str = Field("", max_length=300)
-    amount: int | None = Field(None, ge=0, le=10**12, description="pay: the amount paid, minor units")
+    amount: MinorUnits | None = Field(None, description="pay: the amount paid, integer minor units")
     payment_reference: str = Field("", max_length=120)
     pickup_token: str | None = Field(None, description="complete a pickup: the token of the order QR")
 
