@@ -66,6 +66,9 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "store-server"), "demo", "run", *rest])
     if command == "bench":
         return subprocess.call([str(BIN / "python"), "-m", "tests.bench", *rest])
+    if not any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in rest):
+        # One test process per core (pytest-xdist): each has its own databases and ports.
+        rest = ["-n", "auto", *rest]
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter
 
 import pytest
@@ -145,17 +144,15 @@ def test_large_catalogue_is_deterministic_and_seeded():
     assert list(large_catalogue(0)) == []
 
 
-def test_large_catalogue_streams_100k_skus_quickly():
-    started = time.perf_counter()
+def test_large_catalogue_streams_100k_skus_in_every_language():
+    # How fast it streams is a benchmark's business (tests/bench/catalogue.py), not a test's.
     count = weighed = 0
     for product in large_catalogue(100_000):
         count += len(product.skus)
         weighed += sum(1 for s in product.skus if s.sold_by == "weight")
         assert set(product.names) == set(LOCALES)
-    elapsed = time.perf_counter() - started
     assert count == 100_000
     assert weighed > 1_000
-    assert elapsed < 5.0, f"took {elapsed:.1f} s"
 
 
 def test_large_catalogue_gtins_use_a_prefix_the_demo_never_uses(demo):

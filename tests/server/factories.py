@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,26 @@ class Api:
 
     def patch(self, path: str, json: Any) -> TestResponse:
         return self.client.patch("/api/v1" + path, json=json, headers=self._headers(None))
+
+
+_CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of a back-office form, as a browser would send it back."""
+    match = _CSRF.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def back_office(app: Flask, username: str, password: str = PASSWORD) -> FlaskClient:
+    """A browser signed in to the back office as ``username``."""
+    client = app.test_client()
+    token = csrf_token(client.get("/backoffice/login").get_data(as_text=True))
+    r = client.post("/backoffice/login", data={"username": username, "password": password,
+                                               "csrf_token": token})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    return client
 
 
 @dataclass

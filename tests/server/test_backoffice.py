@@ -6,15 +6,11 @@ import re
 
 from flask.testing import FlaskClient
 
-from tests.server.factories import PASSWORD, Chain
+from tests.server.factories import PASSWORD, Chain, csrf_token
 
 
 def _csrf(client: FlaskClient, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
+    return csrf_token(client.get(path).get_data(as_text=True))
 
 
 def _sign_in(client: FlaskClient, username: str) -> None:

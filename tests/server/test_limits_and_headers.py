@@ -12,7 +12,7 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from tests.server.factories import PASSWORD, Chain
+from tests.server.factories import Chain, back_office
 
 
 def _product_count(chain: Chain) -> int:
@@ -98,12 +98,8 @@ def _pages(client: FlaskClient) -> list[str]:
 
 
 def test_every_page_and_answer_carries_the_security_headers(chain: Chain) -> None:
-    client = chain.app.test_client()
-    login = client.get("/backoffice/login")
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login.get_data(as_text=True))
-    assert token
-    client.post("/backoffice/login", data={"username": "manager.madrid", "password": PASSWORD,
-                                           "csrf_token": token.group(1)})
+    login = chain.app.test_client().get("/backoffice/login")
+    client = back_office(chain.app, "manager.madrid")
     answers = [login] + [client.get(path) for path in _pages(client)]
     answers += [client.get("/01/08412345000010"), client.get("/healthz"),
                 chain.api("admin").get("/products"), chain.api().get("/me")]

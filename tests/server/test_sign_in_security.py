@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +14,7 @@ from store_server.accounts.models import AuditEntry
 from store_server.api.auth import Principal
 from store_server.devices.service import DeviceIn, enrol_device
 from tests.server.conftest import running_server
-from tests.server.factories import PASSWORD, Chain
+from tests.server.factories import PASSWORD, Chain, back_office, csrf_token
 
 LIMITS = {"PLAZA_SIGNIN_ACCOUNT_LIMIT": "5", "PLAZA_SIGNIN_SOURCE_LIMIT": "12",
           "PLAZA_SIGNIN_LOCKOUT_S": "2"}
@@ -30,11 +29,9 @@ def _until(condition: Callable[[], bool], what: str, seconds: float = 30) -> Non
 
 def _back_office_sign_in(base: str, username: str, password: str) -> requests.Response:
     client = requests.Session()
-    page = client.get(base + "/backoffice/login", timeout=10).text
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert csrf
+    token = csrf_token(client.get(base + "/backoffice/login", timeout=10).text)
     return client.post(base + "/backoffice/login", timeout=10, allow_redirects=False, data={
-        "username": username, "password": password, "csrf_token": csrf.group(1)})
+        "username": username, "password": password, "csrf_token": token})
 
 
 def test_guessing_is_locked_out_on_every_sign_in_route_across_two_servers(
@@ -112,21 +109,14 @@ def test_a_revoked_token_and_a_signed_out_one_are_refused(chain: Chain) -> None:
 
 
 def test_a_copied_back_office_cookie_is_dead_after_sign_out(chain: Chain) -> None:
-    client = chain.app.test_client()
-    page = client.get("/backoffice/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert csrf
-    assert client.post("/backoffice/login", data={"username": "manager.madrid", "password": PASSWORD,
-                                                  "csrf_token": csrf.group(1)}).status_code == 302
+    client = back_office(chain.app, "manager.madrid")
     cookie = client.get_cookie("session")
     assert cookie is not None
     thief = chain.app.test_client()
     thief.set_cookie("session", cookie.value)
     assert thief.get("/backoffice/").status_code == 200
     home = client.get("/backoffice/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', home)
-    assert token, "the sign-out form carries a CSRF token"
-    assert client.post("/backoffice/logout", data={"csrf_token": token.group(1)}).status_code == 302
+    assert client.post("/backoffice/logout", data={"csrf_token": csrf_token(home)}).status_code == 302
     r = thief.get("/backoffice/")
     assert r.status_code == 302 and "/backoffice/login" in r.headers["Location"]
 

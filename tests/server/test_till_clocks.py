@@ -8,7 +8,6 @@ till's own runtime, with its clocks hours off, against the server in its own pro
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ from store_server.orders.models import Order
 from store_server.promotions.service import create_promotion
 from store_server.tills.models import CashSession, SaleReturn
 from tests.pos_client.clocks import TillClocks, till_runtime, unreachable_url
-from tests.server.factories import GTINS, PASSWORD, Chain
+from tests.server.factories import GTINS, Chain, back_office
 
 PRICES = {"PHONE-128-BLK": 29900, "EARBUDS": 4999, "TEA": 799}
 MADRID = ZoneInfo("Europe/Madrid")
@@ -80,13 +79,7 @@ def _codes(flags: list[dict[str, str]]) -> list[str]:
 
 def _z_report_page(chain: Chain, day: date) -> str:
     """The back office's Z-report page of a Madrid day, as its manager sees it."""
-    client = chain.app.test_client()
-    login = client.get("/backoffice/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login) or re.search(
-        r'name="csrf_token" value="([^"]+)"', login)
-    assert token
-    client.post("/backoffice/login", data={"username": "manager.madrid", "password": PASSWORD,
-                                           "csrf_token": token.group(1)})
+    client = back_office(chain.app, "manager.madrid")
     page = client.get("/backoffice/z-reports", query_string={"store": "MAD-XANADU", "date": day.isoformat()})
     assert page.status_code == 200
     return page.get_data(as_text=True)

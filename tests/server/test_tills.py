@@ -29,7 +29,7 @@ from tests.payments.conftest import (  # noqa: F401 - fixtures, found by pytest 
     sandbox,
     shop,
 )
-from tests.server.factories import PASSWORD, Chain
+from tests.server.factories import Chain, back_office
 
 PRICES = {"PHONE-128-BLK": 29900, "EARBUDS": 4999, "TEA": 799}
 PAY_NOW = "286600000000000001"  # a sandbox wallet payment code that pays at once
@@ -503,13 +503,7 @@ def test_the_back_office_z_report_page_shows_expected_against_counted_per_till(c
     report["expected_cash"], report["difference"] = 15798, 14900 - 15798
     assert chain.api("till.madrid").post("/sync/cash-sessions", json=report).status_code == 200
 
-    client = chain.app.test_client()
-    login = client.get("/backoffice/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login) or re.search(
-        r'name="csrf_token" value="([^"]+)"', login)
-    assert token
-    client.post("/backoffice/login", data={"username": "manager.madrid", "password": PASSWORD,
-                                           "csrf_token": token.group(1)})
+    client = back_office(chain.app, "manager.madrid")
     home = client.get("/backoffice/").get_data(as_text=True)
     assert 'href="/backoffice/z-reports"' in home
     page = client.get("/backoffice/z-reports", query_string={"date": _madrid_today()})
