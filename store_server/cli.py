@@ -79,7 +79,7 @@ def orders_expire(every: float) -> None:
 
 @click.group()
 def db() -> None:
-    """Database schema (Alembic migrations in migrations/)."""
+    """Database schema (Alembic migrations in store_server/migrations/)."""
 
 
 @db.command("upgrade")

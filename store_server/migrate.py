@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from sqlalchemy import Engine
 
 from store_server.models import metadata
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Shipped inside the package (a wheel carries them), found the way any package data is.
+MIGRATIONS = Path(str(files("store_server") / "migrations"))
 
 
 def alembic_config(url: str, connection: Any = None) -> Config:
