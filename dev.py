@@ -4,6 +4,7 @@
     python3 dev.py demo     # install, then run the demo chain (server, printer, payments)
     python3 dev.py test     # install, then run the whole test suite
     python3 dev.py bench    # install, then run the benchmarks (prints figures)
+    python3 dev.py i18n     # install, then bring the translation catalogues in line with the code
 
 The first run creates .venv and installs Plaza with its dependencies from PyPI (through uv
 when it can, which takes seconds); later runs reinstall only when pyproject.toml changed.
@@ -55,7 +56,7 @@ def ensure_installed() -> None:
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
     rest = argv[1:]
-    if command not in ("demo", "test", "bench", "install"):
+    if command not in ("demo", "test", "bench", "install", "i18n"):
         print(__doc__)
         return 2
     ensure_installed()
@@ -66,6 +67,8 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "store-server"), "demo", "run", *rest])
     if command == "bench":
         return subprocess.call([str(BIN / "python"), "-m", "tests.bench", *rest])
+    if command == "i18n":
+        return subprocess.call([str(BIN / "python"), "-m", "tests.i18n.catalogues", "update", *rest])
     if not any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in rest):
         # One test process per core (pytest-xdist): each has its own databases and ports.
         rest = ["-n", "auto", *rest]

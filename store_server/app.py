@@ -15,6 +15,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestURITo
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from store_server import i18n
+
 # Importing the domain APIs registers their operations on the API blueprint.
 from store_server.accounts import api as _accounts_api  # noqa: F401
 from store_server.api.framework import api_blueprint, openapi_document
@@ -82,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                          busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
     app.extensions["plaza"] = Plaza(engine, make_session_factory(engine))
 
+    i18n.init_app(app)
     csrf = CSRFProtect(app)
     csrf.exempt(api_blueprint)  # the API authenticates with bearer tokens, never cookies
     app.register_blueprint(api_blueprint)

@@ -93,7 +93,8 @@ def test_the_wheel_alone_migrates_loads_the_demo_and_serves(server_bin: Path, da
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(place), "DATABASE_URL": database,
            "PLAZA_INSTANCE": str(place / "instance"), "PYTHONDONTWRITEBYTECODE": "1",
            "PLAZA_ARGON2_PROFILE": "CHEAPEST"}
-    assert "database at 0010" in _run(bin_dir / "store-server", "db", "upgrade", cwd=place, env=env)
+    assert "database at 00" in _run(bin_dir / "store-server", "db", "upgrade", cwd=place, env=env)
+    assert "agree" in _run(bin_dir / "store-server", "db", "check", cwd=place, env=env)
     _run(bin_dir / "store-server", "demo", "load", "--quiet", cwd=place, env=env)
     port = free_port()
     server = subprocess.Popen([bin_dir / "gunicorn", "-c", "python:store_server.gunicorn_conf", "--bind",

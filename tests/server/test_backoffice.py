@@ -38,7 +38,7 @@ def test_wrong_password_says_so_and_cashiers_are_sent_to_the_till(chain: Chain) 
     token = _csrf(client, "/backoffice/login")
     r = client.post("/backoffice/login", data={"username": "manager.madrid", "password": "x",
                                                "csrf_token": token})
-    assert r.status_code == 401 and "wrong username or password" in r.get_data(as_text=True)
+    assert r.status_code == 401 and "Wrong username or password." in r.get_data(as_text=True)
     token = _csrf(client, "/backoffice/login")
     r = client.post("/backoffice/login", data={"username": "cashier.madrid", "password": PASSWORD,
                                                "csrf_token": token})
