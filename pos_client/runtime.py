@@ -82,9 +82,9 @@ class TillRuntime:
 
     @property
     def reachable(self) -> bool:
-        """Worth asking the server: it answered last time, or the loop has not tried yet."""
-        state = self.sync.state
-        return state.online or state.failures == 0
+        """Worth asking the server: nothing it was asked lately went unanswered (the breaker is
+        closed; a background probe closes it again when the server answers)."""
+        return not self.api.breaker.open
 
     # -- who is at the till ----------------------------------------------------------------
 
@@ -305,8 +305,9 @@ class TillRuntime:
         return done
 
     def close(self) -> None:
-        """Stop the sync loop and the printer, and close the till's files."""
+        """Stop the sync loop, the server probe and the printer, and close the till's files."""
         self.sync.stop()
+        self.api.close()
         self.printer.stop()
         self.replica.close()
         self.outbox.close()
