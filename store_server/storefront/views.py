@@ -215,9 +215,10 @@ def e_receipt(sale_id: str) -> Response:
     device = session.get(Device, order.device_id) if order.device_id else None
     returns = _returns_of(session, order.id, names, fmt, zone, money)
     receipt = {
-        "store": {"name": location.name,
+        "store": {"name": location.name, "legal_name": location.legal_name, "tax_id": location.tax_id,
                   "address": [part.strip() for part in location.address.splitlines() if part.strip()]},
-        "sale_number": canonical[:8].upper(),  # as printed: the paper names the sale by its UUID
+        # As printed: the number in its till's series, or (where none is needed) the UUID's start.
+        "sale_number": order.receipt_number or canonical[:8].upper(),
         "order_number": order.number,
         "when": fmt.when(order.occurred_at.astimezone(zone)),
         "cashier": order.cashier, "till": device.name if device else "",
