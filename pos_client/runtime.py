@@ -35,7 +35,7 @@ from pos_client.server_api import Refused, ServerApi, Unreachable
 from pos_client.sync import SyncLoop
 from retail.barcodes import MemberQR
 from retail.money import currency_exponent
-from retail.receipt import printable
+from retail.receipt import numbers_receipts, printable
 
 log = logging.getLogger(__name__)
 
@@ -222,13 +222,20 @@ class TillRuntime:
     def complete(self) -> dict[str, Any]:
         sale = self.selling()
         already = sale.completed is not None
-        done = sale.complete(self.outbox)  # durable before the receipt prints
+        done = sale.complete(self.outbox, self.receipt_series())  # durable before the receipt prints
         if not already:
             self.sync.wake()
             self.last_completed = sale.uuid
             cash = any(t.kind == "cash" for t in sale.tenders)
             self._print_receipt(done["sale"], job_id=sale.uuid, open_drawer=cash)
         return done
+
+    def receipt_series(self) -> str | None:
+        """The series this till numbers its receipts in (``T<device id>``: one per till, so tills
+        that sell offline never share a number), where the store's market wants numbers."""
+        if not numbers_receipts(self.replica.store().country):
+            return None
+        return f"T{self.credentials.device.get('id', '')}"
 
     def reprint(self, uuid: Any) -> dict[str, Any]:
         self.signed_in()

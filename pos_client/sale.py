@@ -498,8 +498,9 @@ class Sale:
 
     # -- completing ------------------------------------------------------------------------
 
-    def complete(self, outbox: Outbox) -> dict[str, Any]:
-        """Queue the sale for the server, in one durable write, before anything is printed.
+    def complete(self, outbox: Outbox, receipt_series: str | None = None) -> dict[str, Any]:
+        """Queue the sale for the server, in one durable write, before anything is printed
+        (numbered in ``receipt_series`` where the market wants numbered receipts).
 
         Calling it again returns the same sale: a double tap never makes a second one.
         """
@@ -515,7 +516,7 @@ class Sale:
             raise SaleError(f"{priced.total - self.paid} is still due ({self.currency} minor units)",
                             "unpaid", due=priced.total - self.paid)
         body = self._body(priced, at)
-        outbox.add(body)
+        outbox.add(body, receipt_series)
         self.completed = {"sale": body}
         self.completed["summary"] = self.summary(priced)  # says completed: true
         return self.completed
