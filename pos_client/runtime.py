@@ -19,7 +19,7 @@ from typing import Any
 from pos_client import payments, returns
 from pos_client.cash_session import cash_report, close_cash_session, move_cash, open_cash_session
 from pos_client.cashiers import Cashier, CashierBook
-from pos_client.clock import TillClock
+from pos_client.clock import TillClock, shown_time
 from pos_client.config import Credentials, TillConfig
 from pos_client.outbox import Outbox
 from pos_client.printing import (
@@ -130,7 +130,7 @@ class TillRuntime:
 
     def report(self) -> dict[str, Any]:
         self.signed_in()
-        return cash_report(self.outbox, self._open_session(), self.till_name)
+        return for_screen(cash_report(self.outbox, self._open_session(), self.till_name))
 
     def close_session(self, counted: Any) -> dict[str, Any]:
         cashier = self.signed_in()
@@ -148,7 +148,7 @@ class TillRuntime:
             report, store.locale, store.timezone, columns, display), job_id=f"z-{report['uuid']}",
             locale=store.locale)
         self.sync.wake()
-        return report
+        return for_screen(report)
 
     def _open_session(self) -> dict[str, Any]:
         session = self.session()
@@ -335,8 +335,10 @@ class TillRuntime:
             locale=store.locale if store else None, currency=store.currency if store else None,
             currency_exponent=currency_exponent(store.currency) if store else None,
             cashier=self.cashier.as_dict() if self.cashier else None,
-            session=({k: session[k] for k in ("uuid", "opened_at", "float", "opened_by")}
+            session=({**{k: session[k] for k in ("uuid", "opened_at", "float", "opened_by")},
+                      "opened_shown": shown_time(session, "opened_at", "opened_clock")}
                      if session else None),
+            timezone=store.timezone if store else None,
             alipay=bool(out["online"]), clock=self.clock.status(),
             printer=self.printer.outcomes.get(self.printer.last or "") if self.printer.last else None,
             print_waiting=self.printer.waiting())
@@ -351,7 +353,7 @@ class TillRuntime:
             "currency": store.currency if store else None, "language": store.language if store else None,
             "locale": store.locale if store else None,
             "currency_exponent": currency_exponent(store.currency) if store else None,
-            "member": None, "message": "welcome",
+            "member": None, "message": "welcome", "discounts": [], "discount_total": 0,
         }
         if self.cashier is None or self.session() is None:
             out["message"] = "closed"
@@ -365,11 +367,14 @@ class TillRuntime:
         payment = summary.get("payment")
         out.update(
             # Names and reasons from the catalogue, printable as on paper (retail.receipt).
-            lines=[{"name": printable(ln["name"]), "quantity": ln["quantity"], "sold_by": ln["sold_by"],
-                    "unit_price": ln["unit_price"], "net": ln["net"]}
+            lines=[{"index": ln["index"], "name": printable(ln["name"]), "variant": printable(ln["variant"]),
+                    "quantity": ln["quantity"], "sold_by": ln["sold_by"], "unit_price": ln["unit_price"],
+                    "gross": ln["gross"], "discount": ln["discount"], "net": ln["net"]}
                    for ln in summary["lines"] if not ln["voided"]],
-            discounts=[{"reason": printable(d["reason"]), "amount": d["amount"]}
+            # Each discount with its reason, as the receipt will say it (the line's own under it).
+            discounts=[{"reason": printable(d["reason"]), "amount": d["amount"], "line": d["line"]}
                        for d in summary["discounts"]],
+            discount_total=summary["discount_total"],
             total=summary["total"], due=summary["due"], paid=summary["paid"], change=summary["change"],
             member=summary["member"], message="sale")
         if sale.completed is not None:
@@ -378,3 +383,14 @@ class TillRuntime:
             out["qr_code"] = payment["qr_code"]
             out["message"] = "pay-qr" if payment["kind"] == "alipay_qr" else "pay-code"
         return out
+
+
+def for_screen(report: dict[str, Any]) -> dict[str, Any]:
+    """An X or Z report as the screen shows it: beside each time as recorded, the time the
+    paper prints (``shown``: the server's time the till knew then), so the screen and the paper
+    agree however wrong the till's clock was; the page shows them in the store's time zone."""
+    shown = {"opened": shown_time(report, "opened_at", "opened_clock")}
+    if report.get("closed_at"):
+        shown["closed"] = shown_time(report, "closed_at", "closed_clock")
+    return {**report, "shown": shown,
+            "movements": [{**m, "shown_at": shown_time(m, "at")} for m in report["movements"]]}

@@ -96,6 +96,7 @@ class SaleLine:
     voided: bool = False
     override_by: str | None = None  # the manager who set the price by hand
     price_was: int | None = None  # the price before the override
+    variant: str = ""  # colour, length...: what tells the line from its siblings on screen
 
     def basket_line(self, currency: str) -> BasketLine:
         return BasketLine(self.sku, self.quantity, Money(self.unit_price, currency), self.category,
@@ -323,7 +324,7 @@ class Sale:
                     line.quantity += quantity
                     return line
         line = SaleLine(item.code, item.name, quantity, unit_price, item.sold_by, item.tax_class,
-                        item.category, item.brand, scanned, label_price)
+                        item.category, item.brand, scanned, label_price, variant=item.variant)
         self.lines.append(line)
         return line
 
@@ -554,7 +555,8 @@ class Sale:
         lines = []
         for i, line in enumerate(self.lines):
             p = order.lines[by_line[i]] if order is not None and i in by_line else None
-            lines.append({"index": i, "sku": line.sku, "name": line.name, "quantity": line.quantity,
+            lines.append({"index": i, "sku": line.sku, "name": line.name, "variant": line.variant,
+                          "quantity": line.quantity,
                           "sold_by": line.sold_by, "unit_price": line.unit_price,
                           "label_price": line.label_price, "voided": line.voided,
                           "gross": p.gross.amount if p else 0, "discount": p.discount.amount if p else 0,
