@@ -193,7 +193,8 @@ def test_the_seller_and_the_receipt_number_read_as_on_the_paper(chain: Chain) ->
         "legal_name": "Plaza Comercio España, S.L.", "tax_id": "B87654323",
         "address": "C. Puerto de Navacerrada, CC Intu Xanadú\n28939 Arroyomolinos, Madrid"})
     assert changed.status_code == 200, changed.json
-    assert (changed.json["legal_name"], changed.json["tax_id"]) == ("Plaza Comercio España, S.L.", "B87654323")
+    seller = (changed.json["legal_name"], changed.json["tax_id"])
+    assert seller == ("Plaza Comercio España, S.L.", "B87654323")
     assert admin.get("/locations/MAD-XANADU").json["tax_id"] == "B87654323"
 
     numbered = _madrid_sale(receipt_number="T7-000042")
