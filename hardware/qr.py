@@ -37,3 +37,14 @@ def qr_image(data: str, module: int = 6, quiet_zone: int = 2,
             if dark:
                 image.paste(pixels, ((x + quiet_zone) * module, (y + quiet_zone) * module))
     return image
+
+
+def qr_svg(data: str, quiet_zone: int = 4, error_correction: str = "M") -> str:
+    """A black-on-white QR as an inline SVG (one path; scales to any size on a phone's page)."""
+    matrix = qr_matrix(data, error_correction)
+    size = len(matrix) + 2 * quiet_zone
+    path = "".join(f"M{x + quiet_zone},{y + quiet_zone}h1v1h-1z"
+                   for y, row in enumerate(matrix) for x, dark in enumerate(row) if dark)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
+            f'shape-rendering="crispEdges"><rect width="{size}" height="{size}" fill="#fff"/>'
+            f'<path d="{path}" fill="#000"/></svg>')

@@ -1,11 +1,12 @@
 """The till's local agent: a small HTTP service on 127.0.0.1 that the till's UI talks to.
 
-``pos-client`` (``main``) reads the configuration, pairs the till on its first start, brings
-the replica (and the store's cashiers) up to date if the server answers (and starts anyway if
-it does not: a till that has synced once sells offline), starts the sync loop and serves the
-till's pages and their JSON API: status, sign-in, the cash session, lookups, the sale in
-progress, tenders (cash, Alipay), completion, reprints, returns, the customer display and the
-rejected documents a manager must look at. Every endpoint is a thin wrapper around
+``pos-client`` (``main``) reads the configuration, pairs the till on its first start and
+serves at once when it has a replica: the catch-up sync runs in the background, so a till
+restarted while the server hangs sells from its last sync within seconds (only a till that has
+never synced waits for its first catalogue). It starts the sync loop and serves the till's
+pages and their JSON API: status, sign-in, the cash session, lookups, the sale in progress,
+tenders (cash, Alipay), completion, reprints, returns, the customer display and the rejected
+documents a manager must look at. Every endpoint is a thin wrapper around
 ``runtime.TillRuntime``.
 
 The agent drives a cash drawer and refunds money, so it trusts no web page but its own: it
@@ -432,22 +433,27 @@ def build_runtime(config: TillConfig, clock: TillClock | None = None) -> TillRun
     cashiers = CashierBook(config.cashiers_path, api)
     loop.refresh_cashiers = cashiers.refresh
     loop.cashiers_known = lambda: cashiers.known
+    api.breaker.on_close.append(lambda: loop.wake(force=True))  # the server is back: sync now
     loop.before_documents.append(lambda: resume_refunds(outbox, api))
     printer = TillPrinter(config.printer_url, config.spool_path)
     return TillRuntime(config, credentials, replica, outbox, loop, cashiers, printer)
 
 
 def first_sync(runtime: TillRuntime) -> None:
-    """Catch up before serving when the server answers; start offline when it does not."""
+    """A till with no catalogue yet fetches one before serving (it has nothing to sell without
+    it); one that has synced before serves at once and catches up in the sync loop."""
+    if runtime.replica.ready:
+        log.info("serving from the last sync; catching up in the background")
+        return
     started = time.perf_counter()
     try:
         applied = sync_catalogue(runtime.replica, runtime.sync.api)
         runtime.cashiers.refresh()
+        runtime.sync.cashiers_due = False
     except (Unreachable, Refused) as exc:
-        ready = "from its last sync" if runtime.replica.ready else "with no catalogue yet"
-        log.warning("server not reachable (%s): the till starts offline, %s", exc, ready)
+        log.warning("server not reachable (%s): the till starts with no catalogue yet", exc)
         return
-    log.info("catalogue up to date (%d changes) in %.1f s", applied, time.perf_counter() - started)
+    log.info("first catalogue in %d changes, %.1f s", applied, time.perf_counter() - started)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -458,6 +464,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (NotPaired, Refused) as exc:
         sys.exit(f"pos-client: {exc}")
     runtime.printer.start()  # prints what the journal still owes from before a crash
+    runtime.api.breaker.probe_now()  # a hanging server sends cashiers offline within seconds
     first_sync(runtime)
     runtime.sync.start()
     server = make_server(config.host, config.port, create_app(runtime), threaded=True)
@@ -468,6 +475,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         server.serve_forever()
     finally:
         runtime.sync.stop()
+        runtime.api.close()
         runtime.printer.stop()
 
 

@@ -1,8 +1,9 @@
 """Who may use the till: cashiers sign in with a PIN, managers authorise overrides with theirs.
 
 Sign-in asks the server (``POST /auth/pin``) while it answers, and the till's own copy of the
-store's PIN hashes when it does not, so a cashier can start a shift in a store whose link is
-down. The copy comes from ``GET /sync/cashiers`` (at start and whenever the changes feed says
+store's PIN hashes when it does not (at once while the server's breaker is open, see
+``server_api``), so a cashier can start a shift in a store whose link is down or whose server
+hangs. The copy comes from ``GET /sync/cashiers`` (at start and whenever the changes feed says
 ``cashiers.changed``) and holds Argon2 hashes only, never a PIN, in a file only the till's user
 reads. A manager's PIN for a price override or a discount is checked against the same hashes:
 the check must work offline, and it costs no round trip while the cashier waits.
@@ -75,9 +76,10 @@ class CashierBook:
     def known(self) -> bool:
         return bool(self._people)
 
-    def refresh(self) -> int:
-        """Fetch the store's cashiers and their hashes; raises Unreachable/Refused."""
-        people = self.api.cashiers()
+    def refresh(self, interactive: bool = False) -> int:
+        """Fetch the store's cashiers and their hashes; raises Unreachable/Refused
+        (``interactive``: someone waits, so a short timeout, and none while the server is away)."""
+        people = self.api.cashiers(interactive)
         write_private_json(self.path, {"fetched_at": time.time(), "cashiers": people})
         with self._lock:
             self._people = {p["username"]: p for p in people}
@@ -117,7 +119,7 @@ class CashierBook:
         self._check_not_locked(username)
         if username not in self._people:
             with contextlib.suppress(Unreachable, Refused):  # a manager added since the last refresh
-                self.refresh()
+                self.refresh(interactive=True)
         person = self._verify_here(username, pin)
         if person.role not in MANAGER_ROLES:
             raise SignInError(f"{person.display_name} is not a manager; ask a manager to enter their PIN",

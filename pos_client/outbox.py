@@ -89,6 +89,9 @@ CREATE TABLE IF NOT EXISTS cash_session (
 ) WITHOUT ROWID;
 -- One open session per till: a second open fails here, whatever the callers do.
 CREATE UNIQUE INDEX IF NOT EXISTS one_open_session ON cash_session (state) WHERE state = 'open';
+-- The last receipt number of each series this till numbers its receipts in: moved in the same
+-- transaction as the sale it numbers, so the series has no gap and no number twice.
+CREATE TABLE IF NOT EXISTS receipt_series (series TEXT PRIMARY KEY, last INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cash_movement (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     session TEXT NOT NULL REFERENCES cash_session (uuid),
@@ -157,14 +160,25 @@ class Outbox(LocalDatabase):
 
     # -- writing sales ---------------------------------------------------------------------
 
-    def add(self, sale: dict[str, Any]) -> str:
+    def add(self, sale: dict[str, Any], receipt_series: str | None = None) -> str:
         """Queue a completed sale (a dict in the server's sale schema); returns its UUID.
 
-        Adding the same UUID twice keeps the first: completing a sale is idempotent.
+        Adding the same UUID twice keeps the first: completing a sale is idempotent. With a
+        ``receipt_series``, the sale gets the series' next number as ``receipt_number`` (in
+        ``sale`` too) in the same transaction: numbers follow each other without a gap.
         """
-        body = orjson.dumps(sale)
         with self._write() as db:
-            db.execute(_INSERT, _sale_row(sale, body))
+            if receipt_series is not None:
+                queued = db.execute("SELECT body FROM sale WHERE uuid = ?", (sale["uuid"],)).fetchone()
+                if queued:  # queued before: it keeps its number, and takes no other
+                    sale["receipt_number"] = orjson.loads(queued[0]).get("receipt_number")
+                    return str(sale["uuid"])
+                db.execute("INSERT INTO receipt_series (series, last) VALUES (?, 1) ON CONFLICT (series) "
+                           "DO UPDATE SET last = last + 1", (receipt_series,))
+                (last,) = db.execute("SELECT last FROM receipt_series WHERE series = ?",
+                                     (receipt_series,)).fetchone()
+                sale["receipt_number"] = receipt_number(receipt_series, last)
+            db.execute(_INSERT, _sale_row(sale, orjson.dumps(sale)))
         return str(sale["uuid"])
 
     def add_many(self, sales: list[dict[str, Any]]) -> None:
@@ -382,6 +396,11 @@ def _document(row: tuple[Any, ...]) -> Document:
     kind, uuid, state, body, code, reason, number, detail = row
     return Document(kind, uuid, state, orjson.loads(body), code or "", reason or "", number,
                     orjson.loads(detail) if detail else None)
+
+
+def receipt_number(series: str, number: int) -> str:
+    """``T7-000042``: the series (one per till) and the number in it."""
+    return f"{series}-{number:06d}"
 
 
 def _sale_row(sale: dict[str, Any], body: bytes) -> tuple[Any, ...]:

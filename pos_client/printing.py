@@ -103,14 +103,18 @@ def receipt_data(body: dict[str, Any], replica: Replica, store: StoreFacts, till
     return {
         "currency": body["currency"],
         "tax_mode": "inclusive" if regime.prices_include_tax else "exclusive",
-        "store": {"name": doc.get("name", store.code), "timezone": store.timezone,
-                  "address": tuple(filter(None, [doc.get("address", "")])), "tax_id": doc.get("tax_id", "")},
+        # Who sells and where, from the store's settings: what a tax inspector looks for.
+        "store": {"name": doc.get("name", store.code), "legal_name": doc.get("legal_name", ""),
+                  "timezone": store.timezone, "tax_id": doc.get("tax_id", ""),
+                  "address": tuple(part.strip() for part in str(doc.get("address") or "").splitlines()
+                                   if part.strip())},
         "lines": lines, "discounts": body["discounts"],
         # Cash as handed over, so the receipt shows the change.
         "tenders": [{"method": t["kind"], "amount": t.get("tendered") or t["amount"],
                      "reference": t.get("reference")} for t in body["tenders"]],
         "sold_at": shown_time(body, "occurred_at"), "cashier": body["cashier"], "till": till,
-        "sale_number": body["uuid"][:8].upper(),
+        # Its number in the till's series where the market wants one, else the sale's id.
+        "sale_number": body.get("receipt_number") or body["uuid"][:8].upper(),
         "receipt_url": receipt_qr_url(public_url, body["uuid"]),
     }
 

@@ -103,8 +103,14 @@ class Item:
     def price_at(self, at: datetime) -> int | None:
         return price_in_force(self.windows, at)
 
+    @property
+    def variant(self) -> str:
+        """What tells this SKU from its siblings ("2 m · white"): the product's name is the
+        same for every colour and length of a cable."""
+        return " · ".join(str(v) for v in (self.document.get("variant") or {}).values() if v)
+
     def as_dict(self, at: datetime) -> dict[str, Any]:
-        return {"sku": self.code, "name": self.name, "sold_by": self.sold_by,
+        return {"sku": self.code, "name": self.name, "variant": self.variant, "sold_by": self.sold_by,
                 "tax_class": self.tax_class, "category": self.category, "brand": self.brand,
                 "active": self.active, "price": self.price_at(at), "on_hand": self.on_hand,
                 "available": self.available, "needs_count": self.needs_count,

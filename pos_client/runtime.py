@@ -19,7 +19,7 @@ from typing import Any
 from pos_client import payments, returns
 from pos_client.cash_session import cash_report, close_cash_session, move_cash, open_cash_session
 from pos_client.cashiers import Cashier, CashierBook
-from pos_client.clock import TillClock
+from pos_client.clock import TillClock, shown_time
 from pos_client.config import Credentials, TillConfig
 from pos_client.outbox import Outbox
 from pos_client.printing import (
@@ -35,7 +35,7 @@ from pos_client.server_api import Refused, ServerApi, Unreachable
 from pos_client.sync import SyncLoop
 from retail.barcodes import MemberQR
 from retail.money import currency_exponent
-from retail.receipt import printable
+from retail.receipt import numbers_receipts, printable
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +82,9 @@ class TillRuntime:
 
     @property
     def reachable(self) -> bool:
-        """Worth asking the server: it answered last time, or the loop has not tried yet."""
-        state = self.sync.state
-        return state.online or state.failures == 0
+        """Worth asking the server: nothing it was asked lately went unanswered (the breaker is
+        closed; a background probe closes it again when the server answers)."""
+        return not self.api.breaker.open
 
     # -- who is at the till ----------------------------------------------------------------
 
@@ -130,7 +130,7 @@ class TillRuntime:
 
     def report(self) -> dict[str, Any]:
         self.signed_in()
-        return cash_report(self.outbox, self._open_session(), self.till_name)
+        return for_screen(cash_report(self.outbox, self._open_session(), self.till_name))
 
     def close_session(self, counted: Any) -> dict[str, Any]:
         cashier = self.signed_in()
@@ -148,7 +148,7 @@ class TillRuntime:
             report, store.locale, store.timezone, columns, display), job_id=f"z-{report['uuid']}",
             locale=store.locale)
         self.sync.wake()
-        return report
+        return for_screen(report)
 
     def _open_session(self) -> dict[str, Any]:
         session = self.session()
@@ -222,13 +222,20 @@ class TillRuntime:
     def complete(self) -> dict[str, Any]:
         sale = self.selling()
         already = sale.completed is not None
-        done = sale.complete(self.outbox)  # durable before the receipt prints
+        done = sale.complete(self.outbox, self.receipt_series())  # durable before the receipt prints
         if not already:
             self.sync.wake()
             self.last_completed = sale.uuid
             cash = any(t.kind == "cash" for t in sale.tenders)
             self._print_receipt(done["sale"], job_id=sale.uuid, open_drawer=cash)
         return done
+
+    def receipt_series(self) -> str | None:
+        """The series this till numbers its receipts in (``T<device id>``: one per till, so tills
+        that sell offline never share a number), where the store's market wants numbers."""
+        if not numbers_receipts(self.replica.store().country):
+            return None
+        return f"T{self.credentials.device.get('id', '')}"
 
     def reprint(self, uuid: Any) -> dict[str, Any]:
         self.signed_in()
@@ -305,8 +312,9 @@ class TillRuntime:
         return done
 
     def close(self) -> None:
-        """Stop the sync loop and the printer, and close the till's files."""
+        """Stop the sync loop, the server probe and the printer, and close the till's files."""
         self.sync.stop()
+        self.api.close()
         self.printer.stop()
         self.replica.close()
         self.outbox.close()
@@ -327,8 +335,10 @@ class TillRuntime:
             locale=store.locale if store else None, currency=store.currency if store else None,
             currency_exponent=currency_exponent(store.currency) if store else None,
             cashier=self.cashier.as_dict() if self.cashier else None,
-            session=({k: session[k] for k in ("uuid", "opened_at", "float", "opened_by")}
+            session=({**{k: session[k] for k in ("uuid", "opened_at", "float", "opened_by")},
+                      "opened_shown": shown_time(session, "opened_at", "opened_clock")}
                      if session else None),
+            timezone=store.timezone if store else None,
             alipay=bool(out["online"]), clock=self.clock.status(),
             printer=self.printer.outcomes.get(self.printer.last or "") if self.printer.last else None,
             print_waiting=self.printer.waiting())
@@ -343,7 +353,7 @@ class TillRuntime:
             "currency": store.currency if store else None, "language": store.language if store else None,
             "locale": store.locale if store else None,
             "currency_exponent": currency_exponent(store.currency) if store else None,
-            "member": None, "message": "welcome",
+            "member": None, "message": "welcome", "discounts": [], "discount_total": 0,
         }
         if self.cashier is None or self.session() is None:
             out["message"] = "closed"
@@ -357,11 +367,14 @@ class TillRuntime:
         payment = summary.get("payment")
         out.update(
             # Names and reasons from the catalogue, printable as on paper (retail.receipt).
-            lines=[{"name": printable(ln["name"]), "quantity": ln["quantity"], "sold_by": ln["sold_by"],
-                    "unit_price": ln["unit_price"], "net": ln["net"]}
+            lines=[{"index": ln["index"], "name": printable(ln["name"]), "variant": printable(ln["variant"]),
+                    "quantity": ln["quantity"], "sold_by": ln["sold_by"], "unit_price": ln["unit_price"],
+                    "gross": ln["gross"], "discount": ln["discount"], "net": ln["net"]}
                    for ln in summary["lines"] if not ln["voided"]],
-            discounts=[{"reason": printable(d["reason"]), "amount": d["amount"]}
+            # Each discount with its reason, as the receipt will say it (the line's own under it).
+            discounts=[{"reason": printable(d["reason"]), "amount": d["amount"], "line": d["line"]}
                        for d in summary["discounts"]],
+            discount_total=summary["discount_total"],
             total=summary["total"], due=summary["due"], paid=summary["paid"], change=summary["change"],
             member=summary["member"], message="sale")
         if sale.completed is not None:
@@ -370,3 +383,14 @@ class TillRuntime:
             out["qr_code"] = payment["qr_code"]
             out["message"] = "pay-qr" if payment["kind"] == "alipay_qr" else "pay-code"
         return out
+
+
+def for_screen(report: dict[str, Any]) -> dict[str, Any]:
+    """An X or Z report as the screen shows it: beside each time as recorded, the time the
+    paper prints (``shown``: the server's time the till knew then), so the screen and the paper
+    agree however wrong the till's clock was; the page shows them in the store's time zone."""
+    shown = {"opened": shown_time(report, "opened_at", "opened_clock")}
+    if report.get("closed_at"):
+        shown["closed"] = shown_time(report, "closed_at", "closed_clock")
+    return {**report, "shown": shown,
+            "movements": [{**m, "shown_at": shown_time(m, "at")} for m in report["movements"]]}

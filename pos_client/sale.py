@@ -96,6 +96,7 @@ class SaleLine:
     voided: bool = False
     override_by: str | None = None  # the manager who set the price by hand
     price_was: int | None = None  # the price before the override
+    variant: str = ""  # colour, length...: what tells the line from its siblings on screen
 
     def basket_line(self, currency: str) -> BasketLine:
         return BasketLine(self.sku, self.quantity, Money(self.unit_price, currency), self.category,
@@ -323,7 +324,7 @@ class Sale:
                     line.quantity += quantity
                     return line
         line = SaleLine(item.code, item.name, quantity, unit_price, item.sold_by, item.tax_class,
-                        item.category, item.brand, scanned, label_price)
+                        item.category, item.brand, scanned, label_price, variant=item.variant)
         self.lines.append(line)
         return line
 
@@ -498,8 +499,9 @@ class Sale:
 
     # -- completing ------------------------------------------------------------------------
 
-    def complete(self, outbox: Outbox) -> dict[str, Any]:
-        """Queue the sale for the server, in one durable write, before anything is printed.
+    def complete(self, outbox: Outbox, receipt_series: str | None = None) -> dict[str, Any]:
+        """Queue the sale for the server, in one durable write, before anything is printed
+        (numbered in ``receipt_series`` where the market wants numbered receipts).
 
         Calling it again returns the same sale: a double tap never makes a second one.
         """
@@ -515,7 +517,7 @@ class Sale:
             raise SaleError(f"{priced.total - self.paid} is still due ({self.currency} minor units)",
                             "unpaid", due=priced.total - self.paid)
         body = self._body(priced, at)
-        outbox.add(body)
+        outbox.add(body, receipt_series)
         self.completed = {"sale": body}
         self.completed["summary"] = self.summary(priced)  # says completed: true
         return self.completed
@@ -553,7 +555,8 @@ class Sale:
         lines = []
         for i, line in enumerate(self.lines):
             p = order.lines[by_line[i]] if order is not None and i in by_line else None
-            lines.append({"index": i, "sku": line.sku, "name": line.name, "quantity": line.quantity,
+            lines.append({"index": i, "sku": line.sku, "name": line.name, "variant": line.variant,
+                          "quantity": line.quantity,
                           "sold_by": line.sold_by, "unit_price": line.unit_price,
                           "label_price": line.label_price, "voided": line.voided,
                           "gross": p.gross.amount if p else 0, "discount": p.discount.amount if p else 0,

@@ -5,15 +5,21 @@ and tries again later. ``Refused`` means the server answered and said no (4xx): 
 same request will not help until something changes, so the caller records the reason.
 
 The sync thread pushes and pulls with long timeouts (a first-sync page of 5,000 SKUs takes
-seconds); the cashier's calls (sign-in, a member QR, Alipay) use short ones, so a server that
-has gone quiet costs a cashier a couple of seconds, not a minute. Each thread has its own
-keep-alive connection: ``requests.Session`` is not meant to be shared between threads.
+seconds); the cashier's calls (sign-in, a member QR, a sale looked up for a return) use short
+ones, and a circuit breaker: once the server has failed to answer, those calls do not ask it
+again (they fail at once, and the till takes its offline path: the PIN against the cached
+hashes, say) until a background probe hears the server answer. A server that hangs, accepting
+connections and never replying, thus costs a cashier one short timeout at most, not a minute
+per sign-in. Each thread has its own keep-alive connection: ``requests.Session`` is not meant
+to be shared between threads.
 """
 
 from __future__ import annotations
 
+import logging
+import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -21,8 +27,16 @@ import requests
 
 from pos_client.clock import TillClock
 
-# (connect, read) seconds for calls a cashier waits on.
-INTERACTIVE = (2.0, 10.0)
+log = logging.getLogger(__name__)
+
+# (connect, read) seconds for calls a cashier waits on: a PIN check or a member lookup answers
+# in well under a second; a server that takes longer is treated as away (the till has an
+# offline answer for each of these calls).
+INTERACTIVE = (1.5, 3.0)
+# The breaker's probe: the server's health page, which touches nothing.
+PROBE = (1.0, 2.0)
+# Answers that mean "the server behind me is not answering" from a proxy in front of it.
+NOT_ANSWERING = {502, 503, 504}
 
 
 class Unreachable(ConnectionError):
@@ -46,15 +60,102 @@ class Refused(RuntimeError):
         self.problem = problem or {}
 
 
+class Breaker:
+    """Whether the cashier's calls should ask the server at all.
+
+    Closed (the normal state, and the state at start): calls go to the server. Any call that
+    gets no answer (a timeout, a refused or reset connection, a gateway saying the server is
+    away) opens it; then calls marked interactive fail at once with ``Unreachable`` and a
+    background thread probes the server (at once, then after 0.5 s doubling to ``max_delay``,
+    with jitter) until it answers. Any answer, the probe's or another call's, closes it again
+    and runs ``on_close`` (the sync loop wakes up then).
+    """
+
+    def __init__(self, probe: Callable[[], object], max_delay: float = 5.0) -> None:
+        self._probe = probe
+        self.max_delay = max_delay
+        self.on_close: list[Callable[[], None]] = []
+        self._open = False
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def open(self) -> bool:
+        return self._open
+
+    def check(self) -> None:
+        """Raise ``Unreachable`` without asking the server when it failed to answer lately."""
+        if self._open:
+            raise Unreachable("the server did not answer lately; the till works offline until it does",
+                              code="not-answering")
+
+    def failed(self) -> None:
+        with self._lock:
+            if self._open:
+                return
+            self._open = True
+            log.warning("the server does not answer: cashier calls go offline until it does")
+            self._start()
+
+    def succeeded(self) -> None:
+        with self._lock:
+            if not self._open:
+                return
+            self._open = False
+        log.info("the server answers again")
+        for callback in self.on_close:
+            callback()
+
+    def probe_now(self) -> None:
+        """Ask the server in the background now (at start: a hanging server opens the breaker
+        within one probe's timeout, before a cashier's call finds out the slow way)."""
+        with self._lock:
+            self._start()
+
+    def _start(self) -> None:
+        if self._stop.is_set() or (self._thread is not None and self._thread.is_alive()):
+            return
+        self._thread = threading.Thread(target=self._run, name="till-probe", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        delay = 0.0  # the first probe at once
+        while not self._stop.wait(delay):
+            try:
+                self._probe()  # the call itself closes the breaker when it is answered
+            except (Unreachable, Refused):
+                pass
+            except Exception:  # noqa: BLE001 (the probe must never die with the breaker open)
+                log.exception("server probe failed")
+            with self._lock:
+                if not self._open:
+                    self._thread = None
+                    return
+            delay = min(self.max_delay, max(0.5, delay * 2)) * random.uniform(0.8, 1.0)
+
+    def stop(self) -> None:
+        self._stop.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=5)
+
+
 class ServerApi:
     def __init__(self, base_url: str, token: str | None = None, timeout: float = 60.0,
                  clock: TillClock | None = None) -> None:
-        self.base_url = base_url.rstrip("/") + "/api/v1"
+        self.server_url = base_url.rstrip("/")
+        self.base_url = self.server_url + "/api/v1"
         self.timeout = timeout
         self.token = token
         # Every answer tells the till the server's time; pushes say the till's as they go.
         self.clock = clock or TillClock()
+        self.breaker = Breaker(self.probe)
         self._local = threading.local()
+
+    def close(self) -> None:
+        """Stop the breaker's probe (the sessions go with their threads)."""
+        self.breaker.stop()
 
     def _http(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -72,13 +173,22 @@ class ServerApi:
 
     def _call(self, method: str, path: str, body: bytes | None = None,
               params: dict[str, Any] | None = None, *, key: str | None = None,
-              timeout: float | tuple[float, float] | None = None) -> Any:
+              timeout: float | tuple[float, float] | None = None, interactive: bool = False,
+              root: bool = False) -> Any:
+        if interactive:
+            self.breaker.check()
         started = self.clock.monotonic()
         try:
-            response = self._http().request(method, self.base_url + path, data=body, params=params,
-                                            headers=self._headers(key), timeout=timeout or self.timeout)
+            response = self._http().request(method, (self.server_url if root else self.base_url) + path,
+                                            data=body, params=params, headers=self._headers(key),
+                                            timeout=timeout or self.timeout)
         except requests.RequestException as exc:
+            self.breaker.failed()
             raise Unreachable(f"{self.base_url} does not answer: {type(exc).__name__}") from exc
+        if response.status_code in NOT_ANSWERING:
+            self.breaker.failed()
+        else:
+            self.breaker.succeeded()
         if response.status_code < 500:  # the server itself answered (not a proxy's error page)
             self.clock.observe(response.headers.get("Date"), started, self.clock.monotonic())
         if response.status_code >= 500:
@@ -124,21 +234,29 @@ class ServerApi:
         sending = orjson.dumps(self.clock.sending())
         return b'{"' + name + b'":[' + b",".join(bodies) + b"]," + sending[1:]
 
-    def cashiers(self) -> list[dict[str, Any]]:
-        """The store's staff who sign in at a till, with their Argon2 PIN hashes."""
+    def cashiers(self, interactive: bool = False) -> list[dict[str, Any]]:
+        """The store's staff who sign in at a till, with their Argon2 PIN hashes (``interactive``:
+        a manager waits for them)."""
+        if interactive:
+            return self._call("GET", "/sync/cashiers", timeout=INTERACTIVE, interactive=True)
         return self._call("GET", "/sync/cashiers")
+
+    def probe(self) -> dict[str, Any]:
+        """Does the server answer at all? (Its health page; the breaker's probe.)"""
+        return self._call("GET", "/healthz", timeout=PROBE, root=True)
 
     # -- calls a cashier waits on ----------------------------------------------------------
 
     def sign_in(self, username: str, pin: str) -> dict[str, Any]:
         return self._call("POST", "/auth/pin", orjson.dumps({"username": username, "pin": pin}),
-                          timeout=INTERACTIVE)
+                          timeout=INTERACTIVE, interactive=True)
 
     def identify_member(self, scan: str) -> dict[str, Any]:
-        return self._call("POST", "/customers/identify", orjson.dumps({"scan": scan}), timeout=INTERACTIVE)
+        return self._call("POST", "/customers/identify", orjson.dumps({"scan": scan}), timeout=INTERACTIVE,
+                          interactive=True)
 
     def sale(self, uuid: str) -> dict[str, Any]:
-        return self._call("GET", f"/sales/{uuid}", timeout=INTERACTIVE)
+        return self._call("GET", f"/sales/{uuid}", timeout=INTERACTIVE, interactive=True)
 
     def create_payment(self, body: dict[str, Any], key: str) -> dict[str, Any]:
         # A payment code may take the server a few seconds (the shopper confirms on the phone).

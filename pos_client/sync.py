@@ -53,6 +53,9 @@ class SyncLoop:
         self.before_documents: list[Callable[[], None]] = []
         self.refresh_cashiers: Callable[[], int] | None = None
         self.cashiers_known: Callable[[], bool] = lambda: True
+        # The cashiers are fetched again on the first pass after a start (a PIN may have changed
+        # while the till was off), unless a first sync in the foreground already did.
+        self.cashiers_due = True
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="till-sync", daemon=True)
@@ -121,7 +124,8 @@ class SyncLoop:
         if documents.sent or documents.rejected:
             log.info("pushed %d returns and Z reports (%d rejected)", documents.sent, documents.rejected)
         sync_catalogue(self.replica, self.api)
-        if self.refresh_cashiers is not None and (self.replica.cashiers_stale or not self.cashiers_known()):
+        if self.refresh_cashiers is not None and (self.cashiers_due or self.replica.cashiers_stale
+                                                  or not self.cashiers_known()):
             self.replica.mark_cashiers(stale=False)  # before fetching: a change during the fetch counts
             try:
                 log.info("the store's cashiers: %d", self.refresh_cashiers())
@@ -130,6 +134,7 @@ class SyncLoop:
             except BaseException:
                 self.replica.mark_cashiers(stale=True)
                 raise
+            self.cashiers_due = False
 
     def _failed(self, reason: str, online: bool) -> None:
         self.state.online = online
@@ -140,7 +145,8 @@ class SyncLoop:
         counts = self.outbox.counts()
         state = self.state
         return {
-            "online": state.online,
+            # The sync loop may sit in a long call to a hanging server: the breaker knows sooner.
+            "online": state.online and not self.api.breaker.open,
             "waiting": counts["waiting"],
             "rejected": counts["rejected"] + counts["documents_rejected"],
             "sent": counts["sent"],

@@ -124,10 +124,22 @@ def labels_for(locale: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Store:
-    name: str
+    name: str  # the trading name over the door, printed large
     address: tuple[str, ...]
     tax_id: str
     timezone: str  # IANA name; receipt times are shown in the store's local time
+    legal_name: str = ""  # the seller's registered name, when it is not the trading name
+
+
+# Markets where every receipt carries a number in an unbroken series (docs/RECEIPTS.md): Spain's
+# factura simplificada (número y serie, correlativa), Germany's Belege, France's tickets (NF525),
+# Russia's чек (порядковый номер) and Brazil's NFC-e (número e série). A till keeps one series.
+NUMBERED_RECEIPTS = frozenset({"ES", "DE", "FR", "RU", "BR"})
+
+
+def numbers_receipts(country: str) -> bool:
+    """Whether a store in ``country`` prints a sequential receipt number (else the sale's id)."""
+    return country.upper() in NUMBERED_RECEIPTS
 
 
 @dataclass(frozen=True)
@@ -296,7 +308,7 @@ class Receipt:
 def receipt_from_sale(sale: Mapping[str, Any]) -> Receipt:
     """Build a ``Receipt`` from a sale as plain data (amounts in integer minor units).
 
-    Keys: currency, tax_mode, store{name, address, tax_id, timezone}, lines[{name, unit_price,
+    Keys: currency, tax_mode, store{name, legal_name, address, tax_id, timezone}, lines[{name, unit_price,
     tax_rate, quantity | weight_grams}], discounts[{reason, amount, line?}], tenders[{method,
     amount, reference?}], sold_at (ISO 8601 with offset), cashier, till, sale_number,
     receipt_url, return_policy. A ``total`` key, when present, must match to the cent.
@@ -327,7 +339,7 @@ def _receipt_from_mapping(sale: Mapping[str, Any]) -> Receipt:
         sold_at = datetime.fromisoformat(sold_at.replace("Z", "+00:00"))
     return Receipt(
         store=Store(store["name"], tuple(store.get("address", ())), store.get("tax_id", ""),
-                    store["timezone"]),
+                    store["timezone"], store.get("legal_name", "")),
         lines=tuple(
             ReceiptLine(
                 description=line["name"], unit_price=money(line["unit_price"]),
@@ -520,6 +532,8 @@ def _centered(text: str, columns: int, **style: Any) -> list[PrintLine]:
 def _header(receipt: Receipt, fmt: ReceiptFormatter, columns: int) -> list[PrintItem]:
     store = receipt.store
     items: list[PrintItem] = _centered(store.name, columns // 2, bold=True, size="large")
+    if store.legal_name and store.legal_name != store.name:
+        items += _centered(store.legal_name, columns)  # who sells, for the tax inspector
     for line in store.address:
         items += _centered(line, columns)
     if store.tax_id:
@@ -606,6 +620,7 @@ def _footer(receipt: Receipt, fmt: ReceiptFormatter, columns: int) -> list[Print
 __all__ = [
     "Discount", "MoneyError", "PrintItem", "PrintLine", "PrintQR", "Receipt", "ReceiptError",
     "ReceiptFormatter", "ReceiptLine", "Store", "TaxLine", "TaxMode", "Tender",
-    "SUPPORTED_LOCALES", "labels_for", "receipt_from_sale", "receipt_text", "render_receipt",
+    "NUMBERED_RECEIPTS", "SUPPORTED_LOCALES", "labels_for", "numbers_receipts", "receipt_from_sale",
+    "receipt_text", "render_receipt",
     "printable", "text_width", "wrap_text",
 ]

@@ -5,7 +5,9 @@
  * GET /api/status (open without a cashier signed in), refreshed now and then.
  *
  * Selectors: display-store, display-message, display-welcome, display-items, display-lines,
- * display-line (data-index), display-total, display-due (both with data-amount),
+ * display-line (data-index), display-line-variant, display-discount (every discount with its
+ * reason, data-amount and data-line: under its line, or with the totals for the whole sale),
+ * display-discount-total, display-total, display-due (both with data-amount),
  * display-qr-box, display-qr (data-qr: the payload). body.dataset.screen = idle | sale;
  * body.dataset.lines = lines shown.
  */
@@ -62,26 +64,44 @@
     setTimeout(refreshStatus, STATUS_MS);
   }
 
-  function lineItem(line) {
+  function el(tag, className, text, test) {
+    const node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (test) {
+      node.dataset.test = test;
+    }
+    node.textContent = text;
+    return node;
+  }
+
+  /* A discount as the shopper reads it: its reason and what it takes off. */
+  function discountItem(tag, discount) {
+    const node = el(tag, "discount", "", "display-discount");
+    node.dataset.amount = discount.amount || 0;
+    node.dataset.line = discount.line != null ? discount.line : "";
+    node.append(el("span", "", discount.reason || view.t("totals.discounts")),
+      el("span", "num", view.money.format(-(discount.amount || 0))));
+    return node;
+  }
+
+  function lineItem(line, discounts) {
     const li = document.createElement("li");
     li.dataset.test = "display-line";
     li.dataset.index = line.index != null ? line.index : "";
-    const name = document.createElement("span");
-    name.textContent = line.name || line.sku || "";
-    const qty = document.createElement("small");
-    const quantity = line.quantity != null ? line.quantity : 1;
-    qty.textContent = `${view.qty(quantity, line.sold_by)} × ${view.money.format(line.unit_price || 0)}`;
-    const amount = document.createElement("span");
-    amount.className = "num";
-    const net = line.net != null ? line.net : line.amount != null ? line.amount : line.gross || 0;
-    amount.textContent = view.money.format(net);
-    if (line.discount) {
-      const discount = document.createElement("small");
-      discount.className = "discount";
-      discount.textContent = " " + view.money.format(-line.discount);
-      qty.append(discount);
+    const name = el("span", "", line.name || line.sku || "");
+    if (line.variant) {
+      name.append(" · ", el("small", "variant", line.variant, "display-line-variant"));
     }
-    li.append(name, qty, amount);
+    const quantity = line.quantity != null ? line.quantity : 1;
+    const qty = el("small", "", `${view.qty(quantity, line.sold_by)} × ${view.money.format(line.unit_price || 0)}`);
+    // Before its discounts (listed under the line with their reasons), as on the receipt.
+    const gross = line.gross != null ? line.gross : line.net != null ? line.net : line.amount || 0;
+    li.append(name, qty, el("span", "num", view.money.format(gross)));
+    for (const discount of discounts) {
+      li.append(discountItem("small", discount));
+    }
     return li;
   }
 
@@ -110,7 +130,13 @@
     q("display-welcome").hidden = selling;
     q("display-welcome").textContent = view.t("display.welcome", { store: storeName });
     q("display-items").hidden = !selling;
-    q("display-lines").replaceChildren(...lines.slice(-MAX_LINES).map(lineItem));
+    const discounts = shown.discounts || [];
+    const ofLine = (line) => discounts.filter((d) => d.line != null && d.line === line.index);
+    q("display-lines").replaceChildren(...lines.slice(-MAX_LINES).map((line) => lineItem(line, ofLine(line))));
+    q("display-basket-discounts").replaceChildren(...discounts.filter((d) => d.line == null)
+      .map((d) => discountItem("div", d)));
+    q("display-discount-row").hidden = !shown.discount_total;
+    setMoney("display-discount-total", -(shown.discount_total || 0));
     setMoney("display-total", shown.total);
     setMoney("display-due", shown.due != null ? shown.due : shown.total);
 

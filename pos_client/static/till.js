@@ -22,8 +22,9 @@
  *   open         screen-open, float-input, float-key-<k>, open-session, logout-open
  *   selling      screen-sale, search, search-results, search-result (data-sku), search-none,
  *                member (data-state="identified" | "pending"), lines, empty-sale,
+ *                search-result-variant (colour, length... of that SKU),
  *                line (one per line not voided; data-index, data-sku, data-selected),
- *                line-voided (data-index), line-name, line-qty, line-qty-minus, line-qty-plus,
+ *                line-voided (data-index), line-name, line-variant, line-qty, line-qty-minus, line-qty-plus,
  *                line-unit-price, line-gross, line-discount, line-net, line-override,
  *                line-price, line-void, discounts, discount (data-line, data-amount; text: the
  *                reason), discount-text (the reason alone), subtotal, discount-total, tax-label, tax-total,
@@ -155,7 +156,9 @@
       return iso || "";
     }
     try {
-      return new Intl.DateTimeFormat(state.money.locale, { dateStyle: "short", timeStyle: "short" }).format(d);
+      // In the store's time zone, as the paper prints it: the browser's may be another.
+      return new Intl.DateTimeFormat(state.money.locale, { dateStyle: "short", timeStyle: "short",
+        timeZone: state.timeZone || undefined }).format(d);
     } catch (e) {
       return d.toLocaleString();
     }
@@ -431,6 +434,7 @@
     state.t = I18n.translator(state.lang, locale);
     state.money = Money.moneyFormatter(locale, s.currency || "EUR", s.currency_exponent);
     state.qty = Money.quantityFormatter(locale);
+    state.timeZone = s.timezone || null;
     document.documentElement.lang = state.lang;
     translatePage(document);
     presetButtons(document.getElementById("discount-presets"), "discount-preset",
@@ -478,7 +482,7 @@
   function applyStatus(s) {
     state.status = s;
     state.agentDown = false;
-    const langKey = [s.language, s.locale, s.currency, s.currency_exponent].join("|");
+    const langKey = [s.language, s.locale, s.currency, s.currency_exponent, s.timezone].join("|");
     if (langKey !== state.langKey) {
       state.langKey = langKey;
       setLanguage(s);
@@ -806,6 +810,7 @@
         },
       },
       h("div", { class: "line-name" }, h("span", { test: "line-name" }, line.name),
+        line.variant ? h("small", { class: "variant", test: "line-variant" }, line.variant) : null,
         h("small", {}, h("span", { class: "unit-price", test: "line-unit-price", data: { amount: line.unit_price } },
           fmt(line.unit_price) + (weighed ? " " + t("line.perKg") : "")), " · ", notes.join(" · ")), override),
       h("div", { class: "line-qty" },
@@ -1159,7 +1164,8 @@
       const stock = item.available != null ? item.available : item.on_hand;
       return h("button", { type: "button", class: "result", test: "search-result", data: { sku: item.sku },
         onclick: () => pickResult(item) },
-      h("span", { class: "result-name" }, item.name),
+      h("span", { class: "result-name" }, item.name,
+        item.variant ? [" · ", h("span", { class: "variant", test: "search-result-variant" }, item.variant)] : null),
       h("small", {}, [item.sku, stock != null ? t("search.stock", { count: stock }) : null]
         .filter(Boolean).join(" · ")),
       h("span", { class: "num" }, item.price != null
@@ -1311,16 +1317,58 @@
     dueEl.dataset.amount = due;
     dueEl.textContent = fmt(due);
     const amount = cashToPay();
-    document.getElementById("cash-quick").replaceChildren(...Money.quickTenders(amount, state.money.currency,
-      state.money.exponent, 6).map((value, i) => h("button", {
-      type: "button", class: "btn quick", test: "cash-quick", data: { amount: value },
-      onclick: () => {
-        cashTendered.value = state.money.plain(value);
-        refreshCashChange();
-        q("cash-confirm").focus();
-      },
-    }, i === 0 && value === amount ? t("cash.exact", { amount: fmt(value) }) : fmt(value))));
+    const list = document.getElementById("cash-quick");
+    list.replaceChildren(...Money.quickTenders(amount, state.money.currency,
+      state.money.exponent, 6).map((value, i) => {
+      const button = h("button", {
+        type: "button", class: "btn quick", test: "cash-quick", data: { amount: value },
+        onclick: () => {
+          cashTendered.value = state.money.plain(value);
+          refreshCashChange();
+          q("cash-confirm").focus();
+        },
+      });
+      // The amount never breaks inside; "Exact" may go on a line of its own above it.
+      const money = h("span", { class: "amount" }, fmt(value));
+      if (i === 0 && value === amount) {
+        fillTemplate(button, state.t.raw("cash.exact"), { amount: money });
+      } else {
+        button.append(money);
+      }
+      return button;
+    }));
+    fitLabels(list.querySelectorAll(".btn.quick"));
     refreshCashChange();
+  }
+
+  /* Shrinks the text of buttons whose label is wider than the button (a long currency amount
+   * in a narrow column) until it fits, down to a still readable size. */
+  function fitLabels(buttons) {
+    for (const button of buttons) {
+      button.style.fontSize = "";
+      let size = parseFloat(getComputedStyle(button).fontSize);
+      while (labelWidth(button) > button.clientWidth && size > 12) {
+        size -= 1;
+        button.style.fontSize = size + "px";
+      }
+    }
+  }
+
+  /* The width a button's text takes with its padding (centred text overflows both sides). */
+  function labelWidth(el) {
+    const range = document.createRange();
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    let left = Infinity;
+    let right = -Infinity;
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      range.selectNodeContents(node);
+      for (const rect of range.getClientRects()) {
+        left = Math.min(left, rect.left);
+        right = Math.max(right, rect.right);
+      }
+    }
+    const style = getComputedStyle(el);
+    return right > left ? Math.ceil(right - left + parseFloat(style.paddingLeft) + parseFloat(style.paddingRight)) : 0;
   }
 
   function refreshCashChange() {
@@ -1938,7 +1986,7 @@
       return;
     }
     q("session-info").textContent = t("session.info", {
-      opened: fmtDate(s.session.opened_at), by: s.session.opened_by || "", float: fmt(s.session.float),
+      opened: fmtDate(s.session.opened_shown || s.session.opened_at), by: s.session.opened_by || "", float: fmt(s.session.float),
     });
     openDialog("session", () => {
       if (state.screen === "open") {
@@ -2042,11 +2090,13 @@
       tr.querySelector("td").dataset.amount = minor || 0;
       return tr;
     };
+    const shown = r.shown || {}; // the times the paper prints (the server's clock as the till knew it)
     const rows = [
-      row(t("report.opened"), `${fmtDate(r.opened_at)} · ${r.opened_by || ""}`, p + "-opened"),
+      row(t("report.opened"), `${fmtDate(shown.opened || r.opened_at)} · ${r.opened_by || ""}`, p + "-opened"),
     ];
     if (r.closed_at) {
-      rows.push(row(t("report.closed"), `${fmtDate(r.closed_at)} · ${r.closed_by || ""}`, p + "-closed"));
+      rows.push(row(t("report.closed"), `${fmtDate(shown.closed || r.closed_at)} · ${r.closed_by || ""}`,
+        p + "-closed"));
     }
     rows.push(moneyRow(t("report.float"), r.float, p + "-float"));
     rows.push(row(t("report.salesCount"), String(r.sales_count || 0), p + "-sales-count"));
@@ -2058,7 +2108,7 @@
       rows.push(moneyRow(t("report.refundsBy", { tender: tenderName(tender) }), amount, `${p}-refunds-${tender}`));
     }
     for (const m of r.movements || []) {
-      const label = `${m.kind === "in" ? t("session.cashIn") : t("session.cashOut")} · ${m.reason || ""} · ${fmtDate(m.at)}`;
+      const label = `${m.kind === "in" ? t("session.cashIn") : t("session.cashOut")} · ${m.reason || ""} · ${fmtDate(m.shown_at || m.at)}`;
       rows.push(moneyRow(label, m.kind === "out" ? -m.amount : m.amount, p + "-movement"));
     }
     rows.push(moneyRow(t("report.expected"), r.expected_cash, p + "-expected", { class: "strong" }));

@@ -51,31 +51,39 @@ PRICE_LISTS = [
     ("CAD", "CA-CAD", "Canada", "CA", False),
 ]
 
+# The companies behind the stores, as receipts name them (made up; the tax IDs have valid check
+# digits: a Spanish CIF, a Chinese unified social credit code, a Russian ИНН).
+_SPAIN = {"legal_name": "Plaza Comercio España, S.L.", "tax_id": "B87654323"}
+_CHINA = {"legal_name": "上海普拉扎零售有限公司", "tax_id": "91310115MA1K407P8A"}
+_RUSSIA = {"legal_name": "ООО «Плаза Ритейл»", "tax_id": "7714862033"}
+
 LOCATIONS = [
     LocationIn(code="WH-ONLINE", name="Plaza Online Warehouse Getafe", kind="warehouse",
                country="ES", currency="EUR", locale="es_ES", timezone="Europe/Madrid",
                address="Calle de la Confianza 4, 28903 Getafe, Madrid", latitude=40.3051,
-               longitude=-3.7230, price_list="EU-EUR", ships_online_orders=True),
+               longitude=-3.7230, price_list="EU-EUR", ships_online_orders=True, **_SPAIN),
     LocationIn(code="MAD-XANADU", name="Plaza Madrid Xanadú", kind="store", country="ES",
                currency="EUR", locale="es_ES", timezone="Europe/Madrid",
                address="C. Puerto de Navacerrada, CC Intu Xanadú, 28939 Arroyomolinos, Madrid",
                latitude=40.2969, longitude=-3.9308, price_list="EU-EUR",
-               opening_hours={"mon-sun": "10:00-22:00"}, click_and_collect=True),
+               opening_hours={"mon-sun": "10:00-22:00"}, click_and_collect=True, **_SPAIN),
     LocationIn(code="SHA-JINQIAO", name="盒马鲜生 上海金桥店 (Hema Shanghai Jinqiao)", kind="store",
                country="CN", currency="CNY", locale="zh_CN", timezone="Asia/Shanghai",
                address="上海市浦东新区张杨路3611弄 金桥国际商业广场", latitude=31.2590,
                longitude=121.5873, price_list="CN-CNY", opening_hours={"mon-sun": "08:00-22:00"},
-               click_and_collect=True, quick_delivery=QuickDelivery(radius_km=3, promise_minutes=30)),
+               click_and_collect=True, quick_delivery=QuickDelivery(radius_km=3, promise_minutes=30),
+               **_CHINA),
     LocationIn(code="SHA-LUJIAZUI", name="盒马鲜生 上海陆家嘴店 (Hema Shanghai Lujiazui)",
                kind="store", country="CN", currency="CNY", locale="zh_CN", timezone="Asia/Shanghai",
                address="上海市浦东新区陆家嘴环路1000号", latitude=31.2362, longitude=121.5036,
                price_list="CN-CNY", opening_hours={"mon-sun": "08:00-22:00"},
-               click_and_collect=True, quick_delivery=QuickDelivery(radius_km=3, promise_minutes=30)),
+               click_and_collect=True, quick_delivery=QuickDelivery(radius_km=3, promise_minutes=30),
+               **_CHINA),
     LocationIn(code="MOW-AVIAPARK", name="Plaza Москва Авиапарк", kind="store", country="RU",
                currency="RUB", locale="ru_RU", timezone="Europe/Moscow",
                address="Ходынский бульвар, 4, Москва, 125167", latitude=55.7904, longitude=37.5310,
                price_list="RU-RUB", opening_hours={"mon-sun": "10:00-22:00"},
-               click_and_collect=True),
+               click_and_collect=True, **_RUSSIA),
 ]
 
 # What each location sells, by category prefix.

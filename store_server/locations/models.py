@@ -28,6 +28,10 @@ class Location(Base):
     locale: Mapped[str] = mapped_column(String(10))
     timezone: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(Text, default="")
+    # The seller as a tax inspector reads it on a receipt: the company's registered name (the
+    # store's ``name`` is its trading name) and its tax ID (NIF, USt-IdNr., ИНН, CNPJ...).
+    legal_name: Mapped[str] = mapped_column(String(200), default="")
+    tax_id: Mapped[str] = mapped_column(String(40), default="")
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     opening_hours: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)

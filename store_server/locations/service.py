@@ -30,6 +30,10 @@ class LocationIn(BaseModel):
     locale: LocaleCode
     timezone: TimeZoneName
     address: str = ""
+    legal_name: str = Field("", max_length=200,
+                            description="the seller's registered name, printed on receipts")
+    tax_id: str = Field("", max_length=40, description="the seller's tax ID (NIF, VAT number, ИНН, "
+                                                       "CNPJ...), printed on receipts")
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     opening_hours: dict[str, str] = Field(default_factory=dict)
@@ -49,7 +53,8 @@ def location_out(session: Session, location: Location) -> LocationOut:
     return LocationOut(
         id=location.id, code=location.code, name=location.name, kind=location.kind,  # type: ignore[arg-type]
         country=location.country, currency=location.currency, locale=location.locale,
-        timezone=location.timezone, address=location.address, latitude=location.latitude,
+        timezone=location.timezone, address=location.address, legal_name=location.legal_name,
+        tax_id=location.tax_id, latitude=location.latitude,
         longitude=location.longitude, opening_hours=location.opening_hours,
         price_list=price_list.code if price_list else None,
         click_and_collect=location.click_and_collect,
@@ -88,7 +93,7 @@ def _apply(session: Session, location: Location, data: LocationIn) -> None:
             )
         price_list_id = price_list.id
     for name in ("code", "name", "kind", "country", "currency", "locale", "timezone", "address",
-                 "latitude", "longitude", "opening_hours", "click_and_collect",
+                 "legal_name", "tax_id", "latitude", "longitude", "opening_hours", "click_and_collect",
                  "ships_online_orders"):
         setattr(location, name, getattr(data, name))
     location.price_list_id = price_list_id

@@ -44,6 +44,9 @@ class Order(Base):
     # A till's client-generated sale UUID: the key that makes ingestion exactly-once.
     client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)
     content_hash: Mapped[str] = mapped_column(String(64), default="")
+    # A till sale's receipt number in its till's unbroken series, where the market asks for one
+    # (retail.receipt.numbers_receipts); the e-receipt shows it as the paper does.
+    receipt_number: Mapped[str | None] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(10))
     fulfilment: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))

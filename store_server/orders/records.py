@@ -51,6 +51,7 @@ class NewOrder:
     number: str = ""
     client_uuid: str | None = None
     content_hash: str = ""
+    receipt_number: str | None = None  # a till receipt's number in its till's series
     device_id: int | None = None
     cashier: str = ""
     customer: dict[str, Any] = field(default_factory=dict)
@@ -81,6 +82,7 @@ def insert_orders(session: Session, orders: list[NewOrder]) -> list[int]:
         o.number = o.number or new_order_number("ON" if o.channel == "online" else "S")
     rows = [{
         "number": o.number, "client_uuid": o.client_uuid, "content_hash": o.content_hash,
+        "receipt_number": o.receipt_number,
         "channel": o.channel, "fulfilment": o.fulfilment, "status": o.status,
         "location_id": o.location_id, "device_id": o.device_id, "cashier": o.cashier,
         "cash_session_uuid": o.cash_session_uuid,

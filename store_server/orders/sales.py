@@ -118,6 +118,10 @@ class SaleIn(BaseModel):
                     "verified here; a valid one earns the member points, an invalid one only "
                     "costs the points, never the sale")
     cash_session: UUID | None = Field(None, description="the till's cash session (its Z report)")
+    receipt_number: str | None = Field(
+        None, min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9/.-]*$",
+        description="the receipt's number in its till's unbroken series, where the market wants "
+                    "numbered receipts (docs/RECEIPTS.md); kept for the e-receipt and the books")
 
 
 class SalesBatchIn(BaseModel):
@@ -584,6 +588,7 @@ def _write(session: Session, device: Principal, location: Location, channel: str
             priced=s.priced, sku_ids={code: skus[code].id for code in {ln.sku for ln in s.sale.lines}},
             occurred_at=s.occurred_at, actor=device.key, number=numbers[s.index],
             client_uuid=s.uuid, content_hash=s.content_hash, device_id=device.id,
+            receipt_number=s.sale.receipt_number,
             cashier=s.sale.cashier, tenders=s.tenders or [], note=f"sold at {device.name}",
             customer_id=s.customer_id,
             cash_session_uuid=str(s.sale.cash_session) if s.sale.cash_session else None,

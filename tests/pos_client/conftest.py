@@ -284,10 +284,10 @@ class TillProcess:
         self.log = data_dir.parent / f"{data_dir.name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, timeout: float = 30.0) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT)
-        wait_until(self._answers, 30, 0.05, "the till agent to start")
+        wait_until(self._answers, timeout, 0.05, "the till agent to start")
 
     def _answers(self) -> bool:
         assert self.process is not None
@@ -388,6 +388,7 @@ def local_till(tmp_path: Path, server_up: Plaza) -> Iterator[LocalTill]:
     till = LocalTill(config, api, Replica(config.replica_path), Outbox(config.outbox_path),
                      int(credentials.device["id"]))
     yield till
+    till.api.close()
     till.replica.close()
     till.outbox.close()
 

@@ -23,6 +23,7 @@ from retail.receipt import (
     TaxMode,
     Tender,
     labels_for,
+    numbers_receipts,
     receipt_from_sale,
     receipt_text,
     render_receipt,
@@ -214,3 +215,24 @@ def test_receipt_tax_and_total_match_the_pricing_the_server_checks(
     assert receipt.total == priced.total
     assert {t.rate: t.tax.amount for t in receipt.tax_lines} == {
         t.rate * 100: t.tax.amount for t in priced.taxes if t.rate}
+
+
+def test_the_seller_is_named_as_registered_beside_the_trading_name():
+    sale = demo_sale("es_ES")
+    sale["store"] = {**sale["store"], "legal_name": "Plaza Comercio España, S.L.", "tax_id": "B87654323",
+                     "address": ("C. Puerto de Navacerrada", "28939 Arroyomolinos, Madrid")}
+    text = receipt_text(render_receipt(receipt_from_sale(sale), "es_ES", columns=42))
+    head = text.split("-" * 42, 1)[0]  # above the first rule: who sells, and where
+    assert head.index(sale["store"]["name"]) < head.index("Plaza Comercio España, S.L.") < head.index(
+        "28939 Arroyomolinos, Madrid") < head.index("NIF: B87654323")
+    # A store whose trading name is its legal name does not print it twice.
+    same = {**sale, "store": {**sale["store"], "legal_name": sale["store"]["name"]}}
+    text = receipt_text(render_receipt(receipt_from_sale(same), "es_ES", columns=42))
+    assert text.count(sale["store"]["name"]) == 1
+
+
+@pytest.mark.parametrize(("country", "numbered"), [
+    ("ES", True), ("DE", True), ("FR", True), ("RU", True), ("BR", True),
+    ("GB", False), ("US", False), ("CA", False), ("CN", False), ("es", True)])
+def test_receipts_are_numbered_in_a_series_where_the_market_asks(country, numbered):
+    assert numbers_receipts(country) is numbered

@@ -182,3 +182,28 @@ def test_the_page_names_no_member(chain: Chain) -> None:
     assert "Plaza Madrid Xanadú" in html
     for private in ("Ana Secreta", member["number"], "600111222", "ana@example.com"):
         assert private not in html
+
+
+def test_the_seller_and_the_receipt_number_read_as_on_the_paper(chain: Chain) -> None:
+    # The store's legal name and tax ID are settings of the location, kept and given back whole.
+    admin = chain.api("admin")
+    madrid = admin.get("/locations/MAD-XANADU").json
+    changed = admin.put("/locations/MAD-XANADU", json={
+        **{k: v for k, v in madrid.items() if k not in ("id", "active")},
+        "legal_name": "Plaza Comercio España, S.L.", "tax_id": "B87654323",
+        "address": "C. Puerto de Navacerrada, CC Intu Xanadú\n28939 Arroyomolinos, Madrid"})
+    assert changed.status_code == 200, changed.json
+    seller = (changed.json["legal_name"], changed.json["tax_id"])
+    assert seller == ("Plaza Comercio España, S.L.", "B87654323")
+    assert admin.get("/locations/MAD-XANADU").json["tax_id"] == "B87654323"
+
+    numbered = _madrid_sale(receipt_number="T7-000042")
+    _push(chain, [numbered])
+    html = _page(chain, numbered["uuid"]).text
+    assert "Plaza Comercio España, S.L." in html and "NIF: B87654323" in html
+    assert "Ticket: T7-000042" in html and numbered["uuid"][:8].upper() not in html
+
+    # A number that is not one (spaces, markup) is refused with the sale, never stored.
+    bad = _madrid_sale(receipt_number="T7 <b>1</b>")
+    r = chain.api("till.madrid").post("/sync/sales", json={"sales": [bad], "sent_at": _now().isoformat()})
+    assert r.status_code == 200 and r.json["results"][0]["status"] == "rejected", r.json
