@@ -510,8 +510,9 @@ def test_the_back_office_z_report_page_shows_expected_against_counted_per_till(c
     html = page.get_data(as_text=True)
     assert page.status_code == 200, html
     assert "till.madrid" in html and "157,98" in html and "149,00" in html  # expected, counted
-    assert re.search(r'class="figure short" data-test="difference">short 8,98', html)
-    assert "the server has 1 and 0 so far" in html  # one sale still on the till
+    # In the Madrid manager's language (the store's, as the browser asks for none).
+    assert re.search(r'class="figure short" data-test="difference">faltan 8,98', html)
+    assert "el servidor tiene 1 y 0 por ahora" in html  # one sale still on the till
     assert re.search(r'<tr class="differs" data-tender="cash">', html)
     assert client.get("/backoffice/z-reports", query_string={"store": "SHA-JINQIAO"}).status_code == 403
     assert client.get("/backoffice/z-reports", query_string={"date": "yesterday"}).status_code == 400
