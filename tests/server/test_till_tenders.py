@@ -226,6 +226,31 @@ def test_a_points_tender_must_be_a_redemption_of_this_sale_for_this_amount(chain
     assert refused.status_code == 409  # it paid a recorded sale: a return gives it back
 
 
+def test_points_pay_part_of_an_online_order_and_come_back_when_it_is_cancelled(chain: Chain) -> None:
+    number, qr = _member_with_points(chain)
+    admin = chain.api("admin")
+    order = admin.post("/orders", json={"fulfilment": "pickup", "store": "MAD-XANADU", "member": number,
+                                        "lines": [{"sku": "EARBUDS", "quantity": 1}]}).json
+    staff = chain.api("cashier.madrid")
+    without_qr = staff.post("/payments", json={"tender": "points", "order": order["number"]})
+    assert without_qr.status_code == 403
+    points = staff.post("/payments", json={"tender": "points", "order": order["number"], "member_qr": qr})
+    assert points.status_code == 201, points.json
+    assert (points.json["tender"], points.json["status"], points.json["amount"]) == ("points", "paid", 299)
+    assert _balance(chain, number) == 0
+    assert chain.api("admin").get(f"/orders/{order['number']}").json["status"] == "reserved"  # 47.00 to go
+    cash = admin.post("/payments", json={"tender": "cash", "order": order["number"], "tendered": 5000})
+    assert cash.status_code == 201, cash.json
+    assert chain.api("admin").get(f"/orders/{order['number']}").json["status"] == "paid"
+    cancelled = chain.api("manager.madrid").post(f"/orders/{order['number']}/cancel", json={}).json
+    # The points went back by themselves; the cash waits for a person to hand it back.
+    assert _balance(chain, number) == 299
+    assert cancelled["refund"]["status"] == "needs_decision" and cancelled["refund"]["amount"] == 299
+    till_sale = staff.post("/payments", json={"tender": "points", "sale_uuid": str(uuid.uuid4()),
+                                              "amount": 100, "member_qr": qr})
+    assert till_sale.status_code == 422  # a till redeems points with the sale's reference instead
+
+
 def test_paying_an_amount_with_points_takes_whole_points_worth_no_more_than_it() -> None:
     from store_server.customers.service import LoyaltyRules, points_for, points_value
 
