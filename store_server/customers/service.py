@@ -19,7 +19,7 @@ from fractions import Fraction
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -525,6 +525,46 @@ def _redeemed(customer: Customer, entry: PointsEntry, replayed: bool) -> dict[st
     return {"number": customer.number, "points": -entry.points, "reference": entry.reference,
             "discount": {"amount": entry.amount, "currency": entry.currency},
             "balance": customer.points, "replayed": replayed}
+
+
+def give_back_unused_redemptions(session: Session, sales: list[tuple[int, str, set[str]]],
+                                 actor: str) -> int:
+    """Points redeemed for till sales that do not use them go back to their members.
+
+    ``sales`` holds (member id, sale UUID, the redemption references its points tenders use)
+    for sales just recorded. A redemption named after the sale (``sale:<uuid>:<n>``) that the
+    sale does not use, and that was not given back already, paid nothing: the till did not hear
+    the server's answer and the shopper paid otherwise. Inside the caller's transaction; the
+    member rows are locked in id order first, so awarding points after this waits on nothing
+    new. Returns the points given back.
+    """
+    if not sales:
+        return 0
+    members = sorted({member for member, _, _ in sales})
+    found = session.execute(select(PointsEntry).where(
+        PointsEntry.kind == "redeem", PointsEntry.customer_id.in_(members),
+        or_(*[PointsEntry.reference.like(f"sale:{uuid}:%") for _, uuid, _ in sales]))).scalars().all()
+    used = {ref for _, _, refs in sales for ref in refs}
+    unused = [e for e in found if e.reference not in used]
+    if not unused:
+        return 0
+    done = set(session.execute(select(PointsEntry.reference).where(
+        PointsEntry.kind == "refund",
+        PointsEntry.reference.in_([f"void:{e.reference}" for e in unused]))).scalars())
+    unused = [e for e in unused if f"void:{e.reference}" not in done]
+    if not unused:
+        return 0
+    session.execute(select(Customer.id).where(Customer.id.in_(members)).order_by(Customer.id)
+                    .with_for_update())
+    now = utcnow()
+    for entry in unused:
+        session.add(PointsEntry(customer_id=entry.customer_id, kind="refund", points=-entry.points,
+                                reference=f"void:{entry.reference}", currency=entry.currency,
+                                amount=entry.amount, actor=actor, at=now))
+        session.execute(update(Customer).where(Customer.id == entry.customer_id)
+                        .values(points=Customer.points - entry.points))
+    session.flush()
+    return sum(-e.points for e in unused)
 
 
 class GiveBackIn(BaseModel):

@@ -43,7 +43,12 @@ from store_server.catalog.models import Sku
 from store_server.catalog.service import price_windows_during
 from store_server.customers.member_qr import MemberQRRejected
 from store_server.customers.models import Customer, PointsEntry
-from store_server.customers.service import QRSettings, award_points, verify_member_qr
+from store_server.customers.service import (
+    QRSettings,
+    award_points,
+    give_back_unused_redemptions,
+    verify_member_qr,
+)
 from store_server.db import is_transient, transaction, utcnow
 from store_server.devices.clock import ClockStamp, DocumentTime, PushClock, flag, place_in_time
 from store_server.errors import Conflict, Forbidden
@@ -708,6 +713,11 @@ def _write(session: Session, device: Principal, location: Location, channel: str
     give_back_gifts(session, [s.uuid for s in accepted if s.uuid],
                     keep={(s.uuid, line.gift) for s in accepted if s.sale and s.uuid
                           for line in s.sale.lines if line.gift})
+    # Points redeemed for a sale that paid otherwise (the till did not hear the answer) go back
+    # to the member, before the sale's own points are awarded: member rows after the counters.
+    give_back_unused_redemptions(session, [
+        (s.customer_id, s.uuid, {t.reference for t in s.tenders or () if t.kind == "points"})
+        for s in accepted if s.customer_id and s.uuid], device.key)
     members = [order_id for order_id, o in zip(ids, orders, strict=True) if o.customer_id]
     if members:
         award_points(session, members)

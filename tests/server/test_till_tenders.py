@@ -226,6 +226,23 @@ def test_a_points_tender_must_be_a_redemption_of_this_sale_for_this_amount(chain
     assert refused.status_code == 409  # it paid a recorded sale: a return gives it back
 
 
+def test_points_redeemed_for_a_sale_that_paid_otherwise_go_back_to_the_member(chain: Chain) -> None:
+    number, qr = _member_with_points(chain)
+    sale = _sale([{"sku": "EARBUDS", "quantity": 1, "unit_price": 4999}],
+                 [{"kind": "cash", "amount": 4999, "tendered": 5000}], 4999, member=number)
+    # The till asked, the server redeemed, the answer was lost: the shopper paid in cash.
+    assert chain.api("till.madrid").post(f"/customers/{number}/points/redeem", json={
+        "amount": 4999, "currency": "EUR", "reference": f"sale:{sale['uuid']}:1",
+        "member_qr": qr}).status_code == 200
+    assert _balance(chain, number) == 0
+    assert _push(chain, [sale])[0]["status"] == "accepted"
+    assert _balance(chain, number) == 299 + 49  # given back, and the sale's own points earned
+    assert _push(chain, [sale])[0]["status"] == "duplicate" and _balance(chain, number) == 299 + 49
+    statement = chain.api("cashier.madrid").get(f"/customers/{number}/points").json
+    kinds = [e["kind"] for e in statement["entries"]]
+    assert kinds[:3] == ["earn", "refund", "redeem"]
+
+
 def test_points_pay_part_of_an_online_order_and_come_back_when_it_is_cancelled(chain: Chain) -> None:
     number, qr = _member_with_points(chain)
     admin = chain.api("admin")
