@@ -255,6 +255,12 @@ def create_app(runtime: TillRuntime) -> Flask:
         kind, reference = str(body.get("kind", "")), str(body.get("reference", ""))
         return _change(lambda sale: sale.pay(kind, amount, reference))
 
+    @app.post("/api/sale/points")
+    def pay_points() -> Response:
+        amount = _body().get("amount")
+        with runtime.lock:
+            return jsonify(runtime.take_points(amount).summary())
+
     @app.delete("/api/sale/tenders")
     def remove_tenders() -> Response:
         with runtime.lock:

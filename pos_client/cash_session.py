@@ -10,6 +10,9 @@ keyed by the session's UUID); the server adds what it recorded for the session b
 expected cash = float + cash taken in sales − cash refunded + cash in − cash out
 difference    = counted − expected (negative: the drawer is short)
 
+Where cash is rounded to the coins in circulation (Canada: the nickel), the cash taken is the
+rounded amount, and the report also says what the session's cash sales were rounded by.
+
 Opening, each cash movement and closing carry the till's clock readings (clock.py), so the
 server files the Z report under the store day it was really closed on, whatever the till's
 wall clock said.
@@ -85,9 +88,10 @@ def tally(session: dict[str, Any], till: str, sales: Iterable[dict[str, Any]],
     """The report's figures from the session's sales, returns and movements (pure)."""
     sales_by_tender: dict[str, int] = {}
     refunds_by_tender: dict[str, int] = {}
-    sales_count = returns_count = 0
+    sales_count = returns_count = rounding = 0
     for sale in sales:
         sales_count += 1
+        rounding += sale.get("cash_rounding", 0)
         for tender in sale.get("tenders", ()):
             sales_by_tender[tender["kind"]] = sales_by_tender.get(tender["kind"], 0) + tender["amount"]
     for ret in returns:
@@ -106,6 +110,10 @@ def tally(session: dict[str, Any], till: str, sales: Iterable[dict[str, Any]],
         "refunds_by_tender": refunds_by_tender, "expected_cash": expected, "counted_cash": None,
         "difference": None,
     }
+    if rounding:
+        # What cash sales were rounded by to the coins in circulation (retail.cash): the cash
+        # taken already holds it, so it is shown, not added to the expected cash again.
+        report["cash_rounding"] = rounding
     if session.get("opened_clock"):
         report["opened_clock"] = session["opened_clock"]
     return report

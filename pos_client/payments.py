@@ -19,6 +19,7 @@ from typing import Any
 
 from pos_client.sale import WALLET_KINDS, Offline, Sale, SaleError, WalletPayment
 from pos_client.server_api import Refused, ServerApi, Unreachable
+from retail.barcodes import MemberQR, ScanError, classify
 
 METHODS = {"qr": "alipay_qr", "code": "alipay_code"}
 MAX_WAIT = 25.0  # the server's long-poll limit
@@ -115,6 +116,56 @@ def refund_wallet_tenders(api: ServerApi, sale: Sale) -> list[dict[str, Any]]:
         sale.payments.pop(tender.reference, None)  # given back: never a tender again
         refunded.append({"payment": tender.reference, "amount": tender.amount, "status": status})
     return refunded
+
+
+def take_points(api: ServerApi, sale: Sale, amount: Any) -> int:
+    """Pay ``amount`` (all that is due when None) of ``sale`` with the member's points.
+
+    The server redeems as many whole points as that takes, or all the member has, and says what
+    they paid; the tender's reference is the redemption's (``sale:<uuid>:<n>``), which the
+    server checks when the sale arrives. Spending points needs the member's QR and the server.
+    """
+    if sale.member is None or not sale.member_scan:
+        raise SaleError("scan the member's QR to pay with their points", "no-member")
+    due = sale.remaining()
+    if amount is None:
+        amount = due
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= due:
+        raise SaleError(f"points can pay between 1 and {due} ({sale.currency} minor units)", "invalid")
+    try:
+        scan = classify(sale.member_scan)
+        token = scan.token if isinstance(scan, MemberQR) else sale.member_scan
+    except ScanError:
+        token = sale.member_scan
+    reference = sale.points_reference()
+    try:
+        answer = api.redeem_points(sale.member["number"], {
+            "amount": amount, "currency": sale.currency, "reference": reference, "member_qr": token})
+    except Unreachable as exc:
+        sale.unanswered_points = reference  # asked again with the same reference: spent once
+        raise Offline("the server does not answer: points need it; take cash, or try again") from exc
+    except Refused as exc:
+        raise SaleError(exc.detail, exc.code or "points-refused") from exc
+    paid = int(answer["discount"]["amount"])
+    sale.pay_points(paid, reference)
+    sale.member["points"] = answer.get("balance", sale.member.get("points", 0))
+    return paid
+
+
+def give_back_points(api: ServerApi, sale: Sale) -> None:
+    """Give the member back the points of a sale's points tenders (the tenders are taken back);
+    each redemption is given back once, however often this is retried."""
+    for tender in [t for t in sale.tenders if t.kind == "points"]:
+        assert sale.member is not None
+        try:
+            answer = api.give_back_points(sale.member["number"], tender.reference)
+        except Unreachable as exc:
+            raise Offline("the server does not answer: the points go back when it does; try again") from exc
+        except Refused as exc:
+            raise SaleError(exc.detail, exc.code or "points-refused") from exc
+        sale.tenders.remove(tender)
+        sale.member["points"] = answer.get("balance", sale.member.get("points", 0))
+        sale.member["points_value"] = int(sale.member.get("points_value") or 0) + tender.amount
 
 
 def _offline(exc: Unreachable) -> Offline:

@@ -88,12 +88,16 @@ def receipt_data(body: dict[str, Any], replica: Replica, store: StoreFacts, till
                  public_url: str) -> dict[str, Any]:
     """A sale (its outbox body) as ``retail.receipt`` wants it; names and tax from the replica."""
     regime = regime_for(store.country)
+    reasons = {rule.id: rule.reason(store.language) for rule in replica.rules()} if any(
+        line.get("gift") for line in body["lines"]) else {}
     lines = []
     for line in body["lines"]:
         item = replica.by_code(line["sku"])
         rate = Decimal(str(regime.rate(item.tax_class if item else "standard"))) * 100
         entry: dict[str, Any] = {"name": item.name if item else line["sku"], "unit_price": line["unit_price"],
                                  "tax_rate": rate}
+        if line.get("gift"):  # a giveaway's gift, priced 0: the receipt says so
+            entry["gift"] = reasons.get(line["gift"], "")
         if item is not None and item.sold_by == "weight":
             entry["weight_grams"] = line["quantity"]
         else:
@@ -108,7 +112,7 @@ def receipt_data(body: dict[str, Any], replica: Replica, store: StoreFacts, till
                   "timezone": store.timezone, "tax_id": doc.get("tax_id", ""),
                   "address": tuple(part.strip() for part in str(doc.get("address") or "").splitlines()
                                    if part.strip())},
-        "lines": lines, "discounts": body["discounts"],
+        "lines": lines, "discounts": body["discounts"], "rounding": body.get("cash_rounding", 0),
         # Cash as handed over, so the receipt shows the change.
         "tenders": [{"method": t["kind"], "amount": t.get("tendered") or t["amount"],
                      "reference": t.get("reference")} for t in body["tenders"]],
@@ -154,6 +158,9 @@ def cash_report_items(report: dict[str, Any], locale: str, timezone: str, column
     for movement in report["movements"]:
         sign = 1 if movement["kind"] == "in" else -1
         items += row(f"{w[movement['kind']]}: {movement['reason']}", sign * movement["amount"])
+    if report.get("cash_rounding"):
+        # Cash sales rounded to the coins in circulation: already in the cash above.
+        items += row(labels["rounding"], report["cash_rounding"])
     items.append(_rule(columns))
     items += row(w["expected"], report["expected_cash"], bold=True)
     if closed:

@@ -185,6 +185,9 @@ class TillRuntime:
                                                            for t in current.tenders):
                 raise SaleError("Alipay has been paid on this sale: remove the payments first (the "
                                 "shopper gets the money back), then discard it", "wallet-paid")
+            if any(t.kind == "points" for t in current.tenders):
+                raise SaleError("points paid part of this sale: remove the payments first (the "
+                                "member gets the points back), then discard it", "points-paid")
         self.sale = None
         return self.current_sale()
 
@@ -216,12 +219,24 @@ class TillRuntime:
         sale = self.selling()
         if any(t.kind in WALLET_KINDS for t in sale.tenders):
             payments.refund_wallet_tenders(self.api, sale)
+        if any(t.kind == "points" for t in sale.tenders):
+            payments.give_back_points(self.api, sale)
         sale.remove_tenders()
+        return sale
+
+    def take_points(self, amount: Any) -> Sale:
+        """The member pays (part of) the sale with their points, redeemed by the server."""
+        if not self.reachable:
+            raise Offline("the till is offline: spending points needs the server; take cash")
+        sale = self.selling()
+        payments.take_points(self.api, sale, amount)
         return sale
 
     def complete(self) -> dict[str, Any]:
         sale = self.selling()
         already = sale.completed is not None
+        if not already:
+            self._ask_for_gifts(sale)
         done = sale.complete(self.outbox, self.receipt_series())  # durable before the receipt prints
         if not already:
             self.sync.wake()
@@ -236,6 +251,43 @@ class TillRuntime:
         if not numbers_receipts(self.replica.store().country):
             return None
         return f"T{self.credentials.device.get('id', '')}"
+
+    def _ask_for_gifts(self, sale: Sale) -> None:
+        """Ask the server for the limited gifts the paid basket qualifies for, once per sale.
+
+        Only the server counts gifts (at most N, invariant 7), so an offline till gives none and
+        says why. The grant's reference is the sale's UUID: a double tap, a retry or a lost
+        answer never takes a second gift, and a gift granted for a sale that arrives without
+        it (the till did not hear the answer) goes back to the pool on the server.
+        """
+        if sale.gifts or (sale.no_gift is not None and sale.no_gift["code"] != "offline"):
+            return  # asked already for this sale
+        priced = sale.price()
+        if priced.order is None or sale.settled != priced.total or sale.pending_payment is not None:
+            return  # not paid yet: completing refuses it anyway
+        candidates = sale.gift_candidates(priced)
+        if not candidates:
+            return
+        if not self.reachable:
+            sale.no_gift = {"code": "offline", "detail": "the till is offline: only the server can give "
+                                                         "a limited gift, since it counts them"}
+            return
+        spend = priced.order.subtotal.amount - priced.order.discount_total.amount
+        sale.no_gift = None
+        for candidate in candidates:
+            try:
+                answer = self.api.grant_gift(candidate.rule_id, sale.uuid, sale.store.code, spend)
+            except Unreachable:
+                sale.no_gift = {"code": "offline", "detail": "the server did not answer: no gift can be "
+                                                             "given for this sale"}
+                return
+            except Refused as exc:
+                gone = exc.status == 409 and exc.problem.get("remaining") == 0
+                sale.no_gift = {"code": "none-left" if gone else "refused", "detail": exc.detail}
+                continue
+            sale.add_gift(candidate.rule_id, str(answer["gift_sku"]), candidate.reason,
+                          int(answer["remaining"]))
+            sale.no_gift = None
 
     def reprint(self, uuid: Any) -> dict[str, Any]:
         self.signed_in()
@@ -365,6 +417,13 @@ class TillRuntime:
         except (SaleError, RuntimeError):  # the basket changed under us: the next poll shows it
             return out
         payment = summary.get("payment")
+        gift = summary.get("gift")
+        out.update(
+            # The opening gift: given (with how many are left), or why not; the rounding of cash.
+            gift={**gift, "name": printable(str(gift.get("name", ""))),
+                  "reason": printable(str(gift.get("reason", "")))} if gift else None,
+            rounding=summary.get("rounding", 0), cash_due=summary.get("cash_due", 0),
+            online=self.reachable)
         out.update(
             # Names and reasons from the catalogue, printable as on paper (retail.receipt).
             lines=[{"index": ln["index"], "name": printable(ln["name"]), "variant": printable(ln["variant"]),

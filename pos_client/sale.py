@@ -38,6 +38,7 @@ from retail.barcodes import (
     VariableMeasureItem,
     classify,
 )
+from retail.cash import cash_rounding_step, round_cash
 from retail.money import Money
 from retail.pricing import DiscountInput, LineInput, PricedOrder, PricingError, line_amount, price_order
 from retail.promotions import (
@@ -160,6 +161,21 @@ class WalletPayment:
                 "failure": self.failure}
 
 
+@dataclass(frozen=True)
+class Gift:
+    """A limited giveaway's gift the server granted for this sale: a line priced 0."""
+
+    promotion: str  # the rule's id: the server checks the grant by it
+    sku: str
+    name: str
+    reason: str  # the promotion's name in the store's language
+    left: int  # gifts still to give after this one
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"promotion": self.promotion, "sku": self.sku, "name": self.name, "reason": self.reason,
+                "left": self.left}
+
+
 @dataclass
 class Priced:
     evaluation: Evaluation | None
@@ -182,6 +198,8 @@ class Sale:
         self.store: StoreFacts = replica.store()
         self.regime = regime_for(self.store.country)
         self.scanner = ScannerConfig(country=self.store.country, currency=self.store.currency)
+        # Cash is rounded to the smallest coin in circulation (retail.cash): 5 cents in Canada.
+        self.cash_step = cash_rounding_step(self.store.currency, self.store.country)
         self.cashier = cashier
         self.clock = clock or TillClock()
         self.cash_session = cash_session
@@ -190,10 +208,17 @@ class Sale:
         self.tenders: list[Tender] = []
         self.member: dict[str, Any] | None = None  # identified by the server: number, name, points
         self.member_qr: str | None = None  # scanned offline: the server verifies it with the sale
+        self.member_scan: str | None = None  # the member QR as scanned (spending points needs it)
         self.manual_discount: ManualDiscount | None = None
         self.payments: dict[str, WalletPayment] = {}
         self.payment_attempts = 0  # numbers the Idempotency-Keys of this sale's wallet payments
         self.unanswered_payment: tuple[str, dict[str, Any]] | None = None  # (key, body) of a lost answer
+        self.rounding = 0  # what the cash settling the sale was rounded by (negative: paid less)
+        self.points_attempts = 0  # numbers the references of this sale's point redemptions
+        self.unanswered_points: str | None = None  # a redemption whose answer was lost
+        self.gifts: list[Gift] = []  # granted by the server as the sale completed
+        # Why no gift was given though the basket qualified: {code, detail} (offline, none left...).
+        self.no_gift: dict[str, str] | None = None
         self.completed: dict[str, Any] | None = None
 
     @property
@@ -229,9 +254,11 @@ class Sale:
         """The shopper's member QR: ``member`` as the server identified it (number, name,
         points), or None when the server could not be asked (it checks the QR with the sale)."""
         self._editable()
+        self.member_scan = member_qr
         if member is not None:
             self.member = {"number": member["number"], "name": member.get("name") or "",
-                           "points": member.get("points", 0)}
+                           "points": member.get("points", 0),
+                           "points_value": (member.get("points_value") or {}).get("amount", 0)}
             self.member_qr = None
         else:
             self.member, self.member_qr = None, member_qr
@@ -426,14 +453,34 @@ class Sale:
     def paid(self) -> int:
         return sum(t.amount for t in self.tenders)
 
+    @property
+    def settled(self) -> int:
+        """What the tenders settle of the total: the cash taken may be rounded."""
+        return self.paid - self.rounding
+
     # -- tenders ---------------------------------------------------------------------------
 
     def pay_cash(self, tendered: int, amount: int | None = None) -> Tender:
-        """Take cash: all that is due (change from ``tendered``) or ``amount`` of it (split)."""
+        """Take cash: all that is due (change from ``tendered``) or ``amount`` of it (split).
+
+        Where the smallest coins are gone, cash settling what is left is rounded to the nearest
+        coin (``retail.cash``: 4.27 CAD is 4.25 in cash) and the sale records the rounding; a
+        part paid in cash is a whole number of coins.
+        """
         due = self._due()
-        amount = min(tendered, due) if amount is None else amount
+        rounded = round_cash(due, self.cash_step)
+        if amount is None or amount in (due, rounded):
+            if tendered >= rounded:
+                if rounded <= 0:
+                    raise SaleError(f"{due} is less than the smallest coin: take it by card", "invalid")
+                self.rounding += rounded - due
+                return self._tender(Tender("cash", rounded, tendered))
+            amount = tendered  # less than what is due: a part paid in cash
         if not 0 < amount <= due:
             raise SaleError(f"cash can pay between 1 and {due} ({self.currency} minor units)", "invalid")
+        if amount % self.cash_step:
+            raise SaleError(f"cash is paid in steps of {self.cash_step} ({self.currency} minor units): "
+                            "there are no smaller coins", "cash-step", step=self.cash_step)
         if tendered < amount:
             raise SaleError(f"{tendered} handed over does not cover {amount}; ask for "
                             f"{amount - tendered} more", "short")
@@ -444,12 +491,34 @@ class Sale:
         if kind in WALLET_KINDS:
             raise SaleError("Alipay is taken through the server: pay with the QR or the payment code",
                             "invalid")
+        if kind == "points":
+            raise SaleError("points are spent through the server with the member's QR", "invalid")
         if kind not in TENDER_KINDS or kind == "cash":
-            raise SaleError("tender kind is card or points (cash and Alipay have their own)", "invalid")
+            raise SaleError("tender kind is card (cash, points and Alipay have their own)", "invalid")
         due = self._due()
         if not 0 < amount <= due:
             raise SaleError(f"{kind} can pay between 1 and {due} ({self.currency} minor units)", "invalid")
         return self._tender(Tender(kind, amount, None, reference))
+
+    def points_reference(self) -> str:
+        """The reference of the next redemption for this sale (``sale:<uuid>:<n>``): the server
+        accepts a points tender whose redemption names the sale, and redeems a reference once,
+        so the same reference after a lost answer never spends the points twice."""
+        if self.unanswered_points is not None:
+            return self.unanswered_points
+        self.points_attempts += 1
+        return f"sale:{self.uuid}:{self.points_attempts}"
+
+    def pay_points(self, amount: int, reference: str) -> Tender:
+        """The member's points, redeemed by the server for ``amount`` of this sale."""
+        due = self._due()
+        if self.member is None:
+            raise SaleError("points are the member's: scan their member QR first", "no-member")
+        if not 0 < amount <= due:
+            raise SaleError(f"points can pay between 1 and {due} ({self.currency} minor units)", "invalid")
+        self.unanswered_points = None
+        self.member["points_value"] = max(0, int(self.member.get("points_value") or 0) - amount)
+        return self._tender(Tender("points", amount, None, reference))
 
     def add_wallet_payment(self, payment: WalletPayment) -> None:
         """A wallet payment the server created for this sale; its tender comes when it is paid."""
@@ -483,6 +552,11 @@ class Sale:
             raise SaleError("an Alipay payment is waiting for the shopper; cancel it first",
                             "payment-pending")
         self.tenders.clear()
+        self.rounding = 0
+
+    def remaining(self) -> int:
+        """What is still to pay (the sale must be open and have something in it)."""
+        return self._due()
 
     def _due(self) -> int:
         if self.completed is not None:
@@ -491,7 +565,7 @@ class Sale:
         if total == 0 and not self.lines:
             raise SaleError("scan something first", "empty")
         # A wallet payment waiting for the shopper already covers its amount.
-        return total - self.paid - sum(p.amount for p in self.payments.values() if p.open)
+        return total - self.settled - sum(p.amount for p in self.payments.values() if p.open)
 
     def _tender(self, tender: Tender) -> Tender:
         self.tenders.append(tender)
@@ -513,9 +587,9 @@ class Sale:
             raise SaleError("scan something first", "empty")
         if self.pending_payment is not None:
             raise SaleError("an Alipay payment is waiting for the shopper", "payment-pending")
-        if self.paid != priced.total:
-            raise SaleError(f"{priced.total - self.paid} is still due ({self.currency} minor units)",
-                            "unpaid", due=priced.total - self.paid)
+        if self.settled != priced.total:
+            raise SaleError(f"{priced.total - self.settled} is still due ({self.currency} minor units)",
+                            "unpaid", due=priced.total - self.settled)
         body = self._body(priced, at)
         outbox.add(body, receipt_series)
         self.completed = {"sale": body}
@@ -534,18 +608,57 @@ class Sale:
             "cashier": self.cashier,
             "cash_session": self.cash_session,
             "lines": [{"sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price}
-                      for line in (self.lines[i] for i in priced.active)],
+                      for line in (self.lines[i] for i in priced.active)]
+            # The gifts go last, priced 0: the discounts' line numbers stay those of the basket.
+            + [{"sku": g.sku, "quantity": 1, "unit_price": 0, "gift": g.promotion} for g in self.gifts],
             "discounts": [{"amount": d.amount.amount, "reason": d.reason[:200], "line": d.line,
                            "code": d.code} for d in priced.discounts],
             "tenders": [t.as_sale() for t in self.tenders],
             "tax_total": priced.order.tax_total.amount,
             "total": priced.order.total.amount,
         }
+        if self.rounding:
+            body["cash_rounding"] = self.rounding
         if self.member is not None:
             body["member"] = self.member["number"]
         elif self.member_qr is not None:
             body["member_qr"] = self.member_qr
         return body
+
+    # -- gifts -------------------------------------------------------------------------------
+
+    def gift_candidates(self, priced: Priced | None = None) -> list[Any]:
+        """The limited gifts this basket qualifies for (the engine's ``giveaway_candidates``);
+        only the server can grant them, since it counts them."""
+        priced = priced or self.price()
+        return list(priced.evaluation.giveaway_candidates) if priced.evaluation else []
+
+    def add_gift(self, promotion: str, sku: str, reason: str, left: int) -> Gift:
+        """A gift the server granted for this sale: it goes out with the sale, priced 0."""
+        gift = next((g for g in self.gifts if g.promotion == promotion), None)
+        if gift is None:
+            gift = Gift(promotion, sku, _gift_name(self.replica, sku), reason, left)
+            self.gifts.append(gift)
+        return gift
+
+    def gift_state(self, priced: Priced | None = None) -> dict[str, Any] | None:
+        """What the screens say about the opening gift: given (with how many are left), why
+        not (offline, none left), or that the basket qualifies and the server will be asked."""
+        if self.gifts:
+            return {"state": "given", **self.gifts[0].as_dict()}
+        if self.no_gift is not None:
+            return {"state": "none", **self.no_gift}
+        if self.completed is not None:
+            return None
+        try:
+            candidates = self.gift_candidates(priced)
+        except SaleError:
+            return None
+        if not candidates:
+            return None
+        first = candidates[0]
+        return {"state": "qualifies", "promotion": first.rule_id, "sku": first.gift_sku,
+                "name": _gift_name(self.replica, first.gift_sku), "reason": first.reason}
 
     def summary(self, priced: Priced | None = None) -> dict[str, Any]:
         """Everything the till's screen shows, in minor units."""
@@ -581,12 +694,21 @@ class Sale:
                       for t in (order.taxes if order else ())],
             "tax_total": order.tax_total.amount if order else 0,
             "prices_include_tax": self.regime.prices_include_tax,
-            "total": total, "paid": self.paid, "due": total - self.paid,
+            "total": total, "paid": self.paid, "due": total - self.settled,
+            "rounding": self.rounding, "cash_step": self.cash_step,
+            # What cash settles what is left: the due, rounded where coins are missing.
+            "cash_due": round_cash(total - self.settled, self.cash_step) if total > self.settled else 0,
+            "gift": self.gift_state(priced),
             "tenders": [{**t.as_sale(), "change": t.change} for t in self.tenders],
             "change": sum(t.change for t in self.tenders),
             "payment": pending.as_dict() if pending else None,
             "completed": self.completed is not None,
         }
+
+
+def _gift_name(replica: Replica, sku: str) -> str:
+    item = replica.by_code(sku)
+    return item.name if item is not None else sku
 
 
 def _check_quantity(sold_by: str, quantity: int) -> None:

@@ -255,6 +255,23 @@ class ServerApi:
         return self._call("POST", "/customers/identify", orjson.dumps({"scan": scan}), timeout=INTERACTIVE,
                           interactive=True)
 
+    def grant_gift(self, promotion: str, reference: str, store: str, basket_total: int) -> dict[str, Any]:
+        """One gift of a limited giveaway for the sale ``reference``; the same sale asking again
+        gets the same gift, never a second one (409 when none are left)."""
+        body = {"reference": reference, "store": store, "basket_total": basket_total}
+        return self._call("POST", f"/promotions/{promotion}/grants", orjson.dumps(body), timeout=INTERACTIVE)
+
+    def redeem_points(self, member: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Spend a member's points (``body``: amount, currency, reference, member_qr); the same
+        reference redeems once."""
+        return self._call("POST", f"/customers/{member}/points/redeem", orjson.dumps(body),
+                          timeout=INTERACTIVE)
+
+    def give_back_points(self, member: str, reference: str) -> dict[str, Any]:
+        """Points redeemed for a sale that will not use them go back to the member, once."""
+        return self._call("POST", f"/customers/{member}/points/give-back",
+                          orjson.dumps({"reference": reference}), timeout=INTERACTIVE)
+
     def sale(self, uuid: str) -> dict[str, Any]:
         return self._call("GET", f"/sales/{uuid}", timeout=INTERACTIVE, interactive=True)
 

@@ -49,6 +49,7 @@ _EN_US = {
     "tax_included": "Tax included", "tax_base": "on", "cash": "Cash", "card": "Card",
     "alipay_qr": "Alipay", "alipay_code": "Alipay", "change": "Change", "cashier": "Cashier",
     "till": "Till", "receipt_no": "Receipt", "tax_id": "Tax ID", "items": "Items",
+    "points": "Points", "rounding": "Cash rounding", "gift": "Gift",
     "e_receipt": "Scan for your e-receipt",
     "return_policy": "Returns within 30 days with this receipt.",
 }
@@ -62,7 +63,8 @@ LABELS: dict[str, dict[str, str]] = {
         "tax_included": "IVA incluido", "tax_base": "base", "cash": "Efectivo",
         "card": "Tarjeta", "alipay_qr": "Alipay", "alipay_code": "Alipay", "change": "Cambio",
         "cashier": "Cajero", "till": "Caja", "receipt_no": "Ticket", "tax_id": "NIF",
-        "items": "Artículos", "e_receipt": "Escanee para su ticket digital",
+        "items": "Artículos", "points": "Puntos", "rounding": "Redondeo", "gift": "Regalo",
+        "e_receipt": "Escanee para su ticket digital",
         "return_policy": "Devoluciones en 30 días presentando este ticket.",
     },
     "zh_CN": {
@@ -70,7 +72,8 @@ LABELS: dict[str, dict[str, str]] = {
         "tax_included": "含增值税", "tax_base": "计税金额", "cash": "现金", "card": "银行卡",
         "alipay_qr": "支付宝", "alipay_code": "支付宝", "change": "找零", "cashier": "收银员",
         "till": "收银台", "receipt_no": "小票号", "tax_id": "统一社会信用代码",
-        "items": "件数", "e_receipt": "扫码获取电子小票",
+        "items": "件数", "points": "积分", "rounding": "抹零", "gift": "赠品",
+        "e_receipt": "扫码获取电子小票",
         "return_policy": "凭此小票30天内可退换货。",
     },
     "ru_RU": {
@@ -78,7 +81,8 @@ LABELS: dict[str, dict[str, str]] = {
         "tax_included": "В т.ч. НДС", "tax_base": "с суммы", "cash": "Наличные",
         "card": "Карта", "alipay_qr": "Alipay", "alipay_code": "Alipay", "change": "Сдача",
         "cashier": "Кассир", "till": "Касса", "receipt_no": "Чек", "tax_id": "ИНН",
-        "items": "Позиций", "e_receipt": "Электронный чек по QR-коду",
+        "items": "Позиций", "points": "Баллы", "rounding": "Округление", "gift": "Подарок",
+        "e_receipt": "Электронный чек по QR-коду",
         "return_policy": "Возврат в течение 14 дней при наличии чека.",
     },
     "pt_BR": {
@@ -86,7 +90,8 @@ LABELS: dict[str, dict[str, str]] = {
         "tax": "Tributos", "tax_included": "Tributos incluídos", "tax_base": "sobre",
         "cash": "Dinheiro", "card": "Cartão", "alipay_qr": "Alipay", "alipay_code": "Alipay",
         "change": "Troco", "cashier": "Operador", "till": "Caixa", "receipt_no": "Cupom",
-        "tax_id": "CNPJ", "items": "Itens", "e_receipt": "Escaneie para o cupom digital",
+        "tax_id": "CNPJ", "items": "Itens", "points": "Pontos", "rounding": "Arredondamento",
+        "gift": "Brinde", "e_receipt": "Escaneie para o cupom digital",
         "return_policy": "Trocas em até 30 dias com este cupom.",
     },
     "de_DE": {
@@ -94,7 +99,8 @@ LABELS: dict[str, dict[str, str]] = {
         "tax_included": "enth. MwSt.", "tax_base": "auf", "cash": "Bar", "card": "Karte",
         "alipay_qr": "Alipay", "alipay_code": "Alipay", "change": "Rückgeld",
         "cashier": "Kassierer", "till": "Kasse", "receipt_no": "Beleg", "tax_id": "USt-IdNr.",
-        "items": "Artikel", "e_receipt": "Scannen für den digitalen Beleg",
+        "items": "Artikel", "points": "Punkte", "rounding": "Rundung", "gift": "Geschenk",
+        "e_receipt": "Scannen für den digitalen Beleg",
         "return_policy": "Umtausch innerhalb von 30 Tagen mit Beleg.",
     },
     "fr_FR": {
@@ -102,7 +108,8 @@ LABELS: dict[str, dict[str, str]] = {
         "tax_included": "dont TVA", "tax_base": "sur", "cash": "Espèces", "card": "Carte",
         "alipay_qr": "Alipay", "alipay_code": "Alipay", "change": "Rendu",
         "cashier": "Caissier", "till": "Caisse", "receipt_no": "Ticket", "tax_id": "SIRET",
-        "items": "Articles", "e_receipt": "Scannez pour votre ticket numérique",
+        "items": "Articles", "points": "Points", "rounding": "Arrondi", "gift": "Cadeau",
+        "e_receipt": "Scannez pour votre ticket numérique",
         "return_policy": "Échange sous 30 jours avec ce ticket.",
     },
 }
@@ -151,6 +158,7 @@ class ReceiptLine:
     tax_rate: Decimal  # percent, e.g. Decimal("21")
     quantity: int = 1
     weight_grams: int | None = None
+    gift: str | None = None  # a giveaway's gift (price 0): the promotion's reason, or ""
 
     @property
     def total(self) -> Money:
@@ -170,7 +178,7 @@ class Discount:
 
 @dataclass(frozen=True)
 class Tender:
-    method: str  # cash, card, alipay_qr, alipay_code
+    method: str  # cash, card, alipay_qr, alipay_code, points
     amount: Money
     reference: str | None = None
 
@@ -196,6 +204,9 @@ class Receipt:
     receipt_url: str | None = None
     discounts: tuple[Discount, ...] = ()
     return_policy: str | None = None
+    # Cash rounded to the coins in circulation (retail.cash): what the shopper settles is
+    # total + rounding; negative when they pay less.
+    rounding: Money | None = None
 
     def __post_init__(self) -> None:
         if not self.lines:
@@ -204,9 +215,9 @@ class Receipt:
             raise ReceiptError("sold_at must be timezone-aware (store times are shown locally)")
         self._check_currencies()
         self._check_discount_lines()
-        if self.paid < self.total:
-            short = self.total - self.paid
-            raise ReceiptError(f"tenders are {short} short of the total {self.total}")
+        if self.paid < self.settled:
+            short = self.settled - self.paid
+            raise ReceiptError(f"tenders are {short} short of the total {self.settled}")
         if self.change > self._cash_tendered():
             raise ReceiptError(
                 "change can only be given from cash; the other tenders exceed the total"
@@ -215,6 +226,7 @@ class Receipt:
     def _check_currencies(self) -> None:
         amounts = [line.unit_price for line in self.lines]
         amounts += [d.amount for d in self.discounts] + [t.amount for t in self.tenders]
+        amounts += [self.rounding] if self.rounding is not None else []
         for money in amounts:
             if money.currency != self.currency:
                 raise ReceiptError(f"{money} is not in the sale currency {self.currency}")
@@ -297,8 +309,13 @@ class Receipt:
         return self._sum([t.amount for t in self.tenders])
 
     @property
+    def settled(self) -> Money:
+        """What the tenders settle: the total, cash-rounded where the sale was."""
+        return self.total + self.rounding if self.rounding is not None else self.total
+
+    @property
     def change(self) -> Money:
-        return self.paid - self.total
+        return self.paid - self.settled
 
     @property
     def local_time(self) -> datetime:
@@ -311,7 +328,8 @@ def receipt_from_sale(sale: Mapping[str, Any]) -> Receipt:
     Keys: currency, tax_mode, store{name, legal_name, address, tax_id, timezone}, lines[{name, unit_price,
     tax_rate, quantity | weight_grams}], discounts[{reason, amount, line?}], tenders[{method,
     amount, reference?}], sold_at (ISO 8601 with offset), cashier, till, sale_number,
-    receipt_url, return_policy. A ``total`` key, when present, must match to the cent.
+    receipt_url, return_policy, rounding (cash rounding, minor units; a line's ``gift``
+    marks a giveaway's gift). A ``total`` key, when present, must match to the cent.
     """
     try:
         receipt = _receipt_from_mapping(sale)
@@ -345,6 +363,7 @@ def _receipt_from_mapping(sale: Mapping[str, Any]) -> Receipt:
                 description=line["name"], unit_price=money(line["unit_price"]),
                 tax_rate=Decimal(str(line.get("tax_rate", "0"))),
                 quantity=int(line.get("quantity", 1)), weight_grams=line.get("weight_grams"),
+                gift=line.get("gift"),
             )
             for line in sale["lines"]
         ),
@@ -364,6 +383,7 @@ def _receipt_from_mapping(sale: Mapping[str, Any]) -> Receipt:
         till=sale.get("till", ""),
         receipt_url=sale.get("receipt_url"),
         return_policy=sale.get("return_policy"),
+        rounding=money(sale["rounding"]) if sale.get("rounding") else None,
     )
 
 
@@ -560,6 +580,9 @@ def _body(receipt: Receipt, fmt: ReceiptFormatter, columns: int) -> list[PrintIt
 
 
 def _line_detail(line: ReceiptLine, fmt: ReceiptFormatter) -> str | None:
+    if line.gift is not None:
+        label = fmt.labels["gift"]
+        return label if not line.gift or line.gift.casefold() == label.casefold() else f"{label}: {line.gift}"
     if line.weight_grams is not None:
         return f"{fmt.weight(line.weight_grams)} x {fmt.per_kg(line.unit_price)}"
     if line.quantity != 1:
@@ -583,6 +606,8 @@ def _totals(receipt: Receipt, fmt: ReceiptFormatter, columns: int) -> list[Print
                               for t in two_columns(label, fmt.money(amount), columns)]
     items += [PrintLine(t, bold=True, size="tall")
               for t in two_columns(labels["total"].upper(), fmt.money(receipt.total), columns)]
+    if receipt.rounding is not None and receipt.rounding.amount:
+        items += [PrintLine(t) for t in two_columns(labels["rounding"], fmt.money(receipt.rounding), columns)]
     if receipt.tax_mode is TaxMode.INCLUSIVE:
         for tax_line in receipt.tax_lines:
             items += [PrintLine(t) for t in two_columns(

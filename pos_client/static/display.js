@@ -8,7 +8,8 @@
  * display-line (data-index), display-line-variant, display-discount (every discount with its
  * reason, data-amount and data-line: under its line, or with the totals for the whole sale),
  * display-discount-total, display-total, display-due (both with data-amount),
- * display-qr-box, display-qr (data-qr: the payload). body.dataset.screen = idle | sale;
+ * display-qr-box, display-qr (data-qr: the payload), display-rounding-row, display-rounding
+ * (data-amount), display-gift (data-state: given | qualifies | none). body.dataset.screen = idle | sale;
  * body.dataset.lines = lines shown.
  */
 (function () {
@@ -139,6 +140,7 @@
     setMoney("display-discount-total", -(shown.discount_total || 0));
     setMoney("display-total", shown.total);
     setMoney("display-due", shown.due != null ? shown.due : shown.total);
+    renderCounterPromises(shown);
 
     const message = q("display-message");
     const note = noteFor(shown);
@@ -160,6 +162,18 @@
         img.removeAttribute("src");
       }
     }
+  }
+
+  /* The cash rounding (where small coins are gone) and the opening gift: given with how many
+   * are left, or why not. */
+  function renderCounterPromises(shown) {
+    q("display-rounding-row").hidden = !shown.rounding;
+    setMoney("display-rounding", shown.rounding);
+    const el = q("display-gift");
+    const text = I18n.giftText(view.t, shown.gift, shown.online !== false);
+    el.hidden = !text;
+    el.textContent = text;
+    el.dataset.state = shown.gift ? shown.gift.state : "";
   }
 
   /* The agent's `message` is a state (welcome, closed, sale, pay-qr, pay-code, paid): words here. */

@@ -97,6 +97,15 @@
       "tender.alipay_code": "Alipay (payment code)",
       "tender.card": "Card",
       "tender.points": "Points",
+      "totals.rounding": "Cash rounding",
+      "gift.given": "Gift: {name} ({left} left)",
+      "gift.qualifies": "This sale earns a gift: {name}",
+      "gift.offline": "No gift: the till is offline, and only the server can count the gifts.",
+      "gift.noneLeft": "No gift: they have all been given.",
+      "gift.refused": "No gift for this sale.",
+      "error.cash-step": "There are no coins that small: round the cash to the smallest coin.",
+      "error.no-member": "Scan the member's QR first.",
+      "error.points-paid": "Points paid part of this sale: remove the payments first (the member gets the points back).",
       "tender.given": "{tendered} given, {change} change",
       "pay.cash": "Cash",
       "pay.alipayQr": "Alipay QR",
@@ -354,6 +363,15 @@
       "tender.alipay_code": "Alipay (código de pago)",
       "tender.card": "Tarjeta",
       "tender.points": "Puntos",
+      "totals.rounding": "Redondeo",
+      "gift.given": "Regalo: {name} (quedan {left})",
+      "gift.qualifies": "Esta venta lleva regalo: {name}",
+      "gift.offline": "Sin regalo: la caja está sin conexión y solo el servidor cuenta los regalos.",
+      "gift.noneLeft": "Sin regalo: ya se han entregado todos.",
+      "gift.refused": "Esta venta no lleva regalo.",
+      "error.cash-step": "No hay monedas tan pequeñas: redondee el efectivo a la moneda más pequeña.",
+      "error.no-member": "Escanee primero el QR de socio.",
+      "error.points-paid": "Se han pagado puntos en esta venta: quite antes los pagos (el socio recupera los puntos).",
       "tender.given": "entregado {tendered}, cambio {change}",
       "pay.cash": "Efectivo",
       "pay.alipayQr": "Alipay QR",
@@ -608,6 +626,15 @@
       "tender.alipay_code": "支付宝（付款码）",
       "tender.card": "银行卡",
       "tender.points": "积分",
+      "totals.rounding": "抹零",
+      "gift.given": "赠品：{name}（剩余 {left} 份）",
+      "gift.qualifies": "本单可获赠品：{name}",
+      "gift.offline": "无赠品：收银台离线，赠品只能由服务器计数。",
+      "gift.noneLeft": "无赠品：赠品已送完。",
+      "gift.refused": "本单无赠品。",
+      "error.cash-step": "没有这么小的硬币：请将现金金额取整到最小币值。",
+      "error.no-member": "请先扫描会员码。",
+      "error.points-paid": "本单已用积分支付：请先撤销付款（积分将退还会员）。",
       "tender.given": "实收 {tendered}，找零 {change}",
       "pay.cash": "现金",
       "pay.alipayQr": "支付宝二维码",
@@ -871,6 +898,15 @@
       "tender.alipay_code": "Alipay (код оплаты)",
       "tender.card": "Карта",
       "tender.points": "Баллы",
+      "totals.rounding": "Округление",
+      "gift.given": "Подарок: {name} (осталось {left})",
+      "gift.qualifies": "К этой покупке положен подарок: {name}",
+      "gift.offline": "Без подарка: касса не в сети, а подарки считает только сервер.",
+      "gift.noneLeft": "Без подарка: все подарки уже выданы.",
+      "gift.refused": "К этой покупке подарка нет.",
+      "error.cash-step": "Таких мелких монет нет: округлите сумму наличными до наименьшей монеты.",
+      "error.no-member": "Сначала отсканируйте QR-код участника.",
+      "error.points-paid": "Часть покупки оплачена баллами: сначала отмените оплаты (баллы вернутся участнику).",
       "tender.given": "получено {tendered}, сдача {change}",
       "pay.cash": "Наличные",
       "pay.alipayQr": "Alipay QR",
@@ -1128,6 +1164,15 @@
       "tender.alipay_code": "Alipay (Zahlungscode)",
       "tender.card": "Karte",
       "tender.points": "Punkte",
+      "totals.rounding": "Rundung",
+      "gift.given": "Geschenk: {name} (noch {left})",
+      "gift.qualifies": "Zu diesem Einkauf gibt es ein Geschenk: {name}",
+      "gift.offline": "Kein Geschenk: Die Kasse ist offline, und nur der Server zählt die Geschenke.",
+      "gift.noneLeft": "Kein Geschenk: Alle wurden schon vergeben.",
+      "gift.refused": "Zu diesem Einkauf gibt es kein Geschenk.",
+      "error.cash-step": "So kleine Münzen gibt es nicht: Runden Sie den Barbetrag auf die kleinste Münze.",
+      "error.no-member": "Scannen Sie zuerst den Mitglieds-QR-Code.",
+      "error.points-paid": "Ein Teil wurde mit Punkten bezahlt: Nehmen Sie zuerst die Zahlungen zurück (das Mitglied erhält die Punkte zurück).",
       "tender.given": "gegeben {tendered}, Rückgeld {change}",
       "pay.cash": "Bar",
       "pay.alipayQr": "Alipay QR",
@@ -1385,6 +1430,15 @@
       "tender.alipay_code": "Alipay (code de paiement)",
       "tender.card": "Carte",
       "tender.points": "Points",
+      "totals.rounding": "Arrondi",
+      "gift.given": "Cadeau : {name} (encore {left})",
+      "gift.qualifies": "Cet achat donne droit à un cadeau : {name}",
+      "gift.offline": "Pas de cadeau : la caisse est hors ligne, et seul le serveur compte les cadeaux.",
+      "gift.noneLeft": "Pas de cadeau : ils ont tous été donnés.",
+      "gift.refused": "Pas de cadeau pour cet achat.",
+      "error.cash-step": "Il n'existe pas de pièces aussi petites : arrondissez les espèces à la plus petite pièce.",
+      "error.no-member": "Scannez d'abord le QR du membre.",
+      "error.points-paid": "Des points ont payé une partie de cet achat : retirez d'abord les paiements (le membre récupère ses points).",
       "tender.given": "reçu {tendered}, rendu {change}",
       "pay.cash": "Espèces",
       "pay.alipayQr": "Alipay QR",
@@ -1642,6 +1696,15 @@
       "tender.alipay_code": "Alipay (código de pagamento)",
       "tender.card": "Cartão",
       "tender.points": "Pontos",
+      "totals.rounding": "Arredondamento",
+      "gift.given": "Brinde: {name} (restam {left})",
+      "gift.qualifies": "Esta compra ganha um brinde: {name}",
+      "gift.offline": "Sem brinde: o caixa está offline e só o servidor conta os brindes.",
+      "gift.noneLeft": "Sem brinde: todos já foram entregues.",
+      "gift.refused": "Esta compra não tem brinde.",
+      "error.cash-step": "Não existem moedas tão pequenas: arredonde o dinheiro para a menor moeda.",
+      "error.no-member": "Escaneie primeiro o QR do cliente fidelidade.",
+      "error.points-paid": "Parte desta compra foi paga com pontos: remova primeiro os pagamentos (o cliente recebe os pontos de volta).",
       "tender.given": "recebido {tendered}, troco {change}",
       "pay.cash": "Dinheiro",
       "pay.alipayQr": "Alipay QR",
@@ -1873,5 +1936,24 @@
     return t;
   }
 
-  return { STRINGS: STRINGS, LANGUAGES: Object.keys(STRINGS), translator: translator, fill: fill };
+  /*
+   * The opening gift in words, for the till and the customer display (the sale summary's
+   * `gift`): "Gift: X (N left)", that the sale qualifies, or why no gift can be given.
+   */
+  function giftText(t, gift, online) {
+    if (!gift) {
+      return "";
+    }
+    if (gift.state === "given") {
+      return t("gift.given", { name: gift.name, left: gift.left });
+    }
+    if (gift.state === "qualifies") {
+      return online ? t("gift.qualifies", { name: gift.name }) : t("gift.offline");
+    }
+    return t(gift.code === "offline" ? "gift.offline" : gift.code === "none-left" ? "gift.noneLeft" : "gift.refused");
+  }
+
+  return {
+    STRINGS: STRINGS, LANGUAGES: Object.keys(STRINGS), translator: translator, fill: fill, giftText: giftText,
+  };
 });

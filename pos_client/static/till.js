@@ -31,8 +31,11 @@
  *                total, paid, due, tenders, tender (data-kind, data-amount), discount-open
  *                (the F7 button), return-open, void-sale
  *                Money values carry data-amount="<minor units>" besides their formatted text.
- *   paying       pay-cash, pay-alipay-qr, pay-alipay-code, alipay-offline, tenders-remove,
- *                complete-sale, complete, change, print-status, new-sale, reprint
+ *   paying       pay-cash, pay-alipay-qr, pay-alipay-code, pay-points (shown for a member with
+ *                points), points-value (what they are worth, data-amount), alipay-offline,
+ *                tenders-remove, complete-sale, complete, change, print-status, new-sale, reprint,
+ *                rounding-row, cash-rounding (cash rounded to the smallest coin, data-amount),
+ *                gift-notice (the opening gift: data-state = qualifies | given | none; its text)
  *   cash         dialog-cash, cash-due, cash-tendered, cash-amount, cash-quick-list,
  *                cash-quick (data-amount), cash-key-<k>, cash-change-label, cash-change,
  *                cash-confirm, cash-cancel
@@ -58,7 +61,7 @@
  *                counted-key-<k>, close-confirm, close-back, report-title,
  *                x-report-view / z-report (the report shown), <x|z>-opened, <x|z>-closed,
  *                <x|z>-float, <x|z>-sales-count, <x|z>-returns-count, <x|z>-sales-<tender>,
- *                <x|z>-refunds-<tender>, <x|z>-movement, <x|z>-expected, <x|z>-counted,
+ *                <x|z>-refunds-<tender>, <x|z>-rounding, <x|z>-movement, <x|z>-expected, <x|z>-counted,
  *                <x|z>-difference (data-amount; data-state="over" | "short" | "exact"),
  *                report-back, z-done, rejected-list, rejected-item (data-uuid, data-kind),
  *                rejected-send-again (data-uuid), rejected-none, rejected-back
@@ -770,9 +773,10 @@
     renderTotals(sale);
     renderPayButtons();
     renderComplete(sale);
+    renderCounterPromises(sale);
     if (topDialog() === "cash") {
-      if (before && state.money.parse(cashAmount.value) === before.due) {
-        cashAmount.value = state.money.plain(sale.due); // a scan while paying: cash pays the new due
+      if (before && state.money.parse(cashAmount.value) === cashDue(before)) {
+        cashAmount.value = state.money.plain(cashDue(sale)); // a scan while paying: cash pays the new due
       }
       refreshCashDialog();
     }
@@ -908,6 +912,7 @@
     for (const test of ["pay-alipay-qr", "pay-alipay-code"]) {
       q(test).title = alipayOk ? "" : t("pay.alipayOffline");
     }
+    renderPointsButton(payable);
     const tenders = sale && sale.tenders ? sale.tenders : [];
     q("tenders-remove").hidden = completed || !tenders.length || !!openPayment(sale);
     q("complete-sale").hidden = !sale || completed || !activeLines(sale).length || sale.due !== 0;
@@ -932,6 +937,52 @@
     el.dataset.amount = change;
     el.textContent = fmt(change);
     q("print-status").textContent = printText(last);
+  }
+
+  /* The cash rounding (where the smallest coins are gone) and the opening gift: given with how
+   * many are left, that the sale qualifies, or why no gift can be given (offline, none left). */
+  function renderCounterPromises(sale) {
+    const row = q("rounding-row");
+    row.hidden = !sale.rounding;
+    const rounding = q("cash-rounding");
+    rounding.dataset.amount = sale.rounding || 0;
+    rounding.textContent = fmt(sale.rounding || 0);
+    const gift = q("gift-notice");
+    const text = I18n.giftText(t, sale.gift, alipayAvailable());
+    gift.hidden = !text;
+    gift.textContent = text;
+    gift.dataset.state = sale.gift ? sale.gift.state : "";
+  }
+
+  /* A member's points pay part of the sale: shown while they have points worth something. */
+  function renderPointsButton(payable) {
+    const sale = state.sale;
+    const member = sale && sale.member && !sale.member.pending ? sale.member : null;
+    const value = member ? Number(member.points_value) || 0 : 0;
+    const button = q("pay-points");
+    button.hidden = !member || value <= 0 || !!(sale && sale.completed);
+    button.disabled = !payable || !alipayAvailable(); // the server redeems them: offline, no points
+    button.title = alipayAvailable() ? "" : t("error.offline");
+    const shown = q("points-value");
+    shown.dataset.amount = value;
+    shown.textContent = fmt(value);
+  }
+
+  async function payPoints() {
+    if (!canPay()) {
+      return;
+    }
+    try {
+      const sale = await saleCall("POST", "/api/sale/points", {}, 30000);
+      clearMessage("error");
+      if (sale.due === 0) {
+        await completeSale();
+      } else {
+        showMessage("info", t("pay.partPaid", { due: fmt(sale.due) }));
+      }
+    } catch (err) {
+      showError(err);
+    }
   }
 
   /* The receipt printer's word on the last job (GET /api/status `printer`), for the sale just done. */
@@ -1298,21 +1349,24 @@
       return;
     }
     cashTendered.value = "";
-    cashAmount.value = state.money.plain(state.sale.due);
+    cashAmount.value = state.money.plain(cashDue(state.sale));
     openDialog("cash");
     refreshCashDialog();
     cashTendered.focus();
   }
 
+  /* What cash settles the rest with: the due, rounded to the smallest coin where that is not a cent. */
+  const cashDue = (sale) => (sale ? (sale.cash_due != null ? sale.cash_due : sale.due) : 0);
+
   /* The amount to pay in cash: what is due, or less for a split (keyed in the second field). */
   function cashToPay() {
-    const due = state.sale ? state.sale.due : 0;
+    const due = cashDue(state.sale);
     const amount = state.money.parse(cashAmount.value);
     return amount === null ? due : amount;
   }
 
   function refreshCashDialog() {
-    const due = state.sale ? state.sale.due : 0;
+    const due = cashDue(state.sale);
     const dueEl = q("cash-due");
     dueEl.dataset.amount = due;
     dueEl.textContent = fmt(due);
@@ -1398,11 +1452,12 @@
 
   document.getElementById("cash-form").addEventListener("submit", () => {
     const due = state.sale ? state.sale.due : 0;
+    const rest = cashDue(state.sale); // cash settling the rest: rounded where coins are missing
     const amount = cashToPay();
     const keyed = state.money.parse(cashTendered.value);
     const tendered = keyed === null ? amount : keyed; // nothing keyed in: the exact amount
-    if (!(amount > 0 && amount <= due)) {
-      showMessage("error", t("error.cashAmount", { due: fmt(due) }));
+    if (!(amount > 0 && amount <= Math.max(due, rest))) {
+      showMessage("error", t("error.cashAmount", { due: fmt(rest) }));
       cashAmount.focus();
       return;
     }
@@ -1413,7 +1468,8 @@
     }
     busy(q("cash-confirm"), async () => {
       try {
-        const body = amount < due ? { tendered: tendered, amount: amount } : { tendered: tendered };
+        const all = amount === rest || amount >= due;
+        const body = all ? { tendered: tendered } : { tendered: tendered, amount: amount };
         const sale = await saleCall("POST", "/api/sale/cash", body);
         closeDialog("cash");
         if (sale.due === 0) {
@@ -2107,6 +2163,9 @@
     for (const [tender, amount] of Object.entries(r.refunds_by_tender || {})) {
       rows.push(moneyRow(t("report.refundsBy", { tender: tenderName(tender) }), amount, `${p}-refunds-${tender}`));
     }
+    if (r.cash_rounding) { // cash sales rounded to the smallest coin: already in the cash above
+      rows.push(moneyRow(t("totals.rounding"), r.cash_rounding, p + "-rounding"));
+    }
     for (const m of r.movements || []) {
       const label = `${m.kind === "in" ? t("session.cashIn") : t("session.cashOut")} · ${m.reason || ""} · ${fmtDate(m.shown_at || m.at)}`;
       rows.push(moneyRow(label, m.kind === "out" ? -m.amount : m.amount, p + "-movement"));
@@ -2188,6 +2247,7 @@
   q("pay-cash").addEventListener("click", openCash);
   q("pay-alipay-qr").addEventListener("click", () => openAlipay("qr"));
   q("pay-alipay-code").addEventListener("click", () => openAlipay("code"));
+  q("pay-points").addEventListener("click", () => busy(q("pay-points"), payPoints));
   q("discount-open").addEventListener("click", () => openManager("discount"));
   q("return-open").addEventListener("click", () => openReturn());
 

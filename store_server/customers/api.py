@@ -13,6 +13,7 @@ from store_server.customers import service
 from store_server.customers.service import (
     CustomerIn,
     CustomerPatch,
+    GiveBackIn,
     IdentifyIn,
     LoyaltyRules,
     QRSettings,
@@ -104,3 +105,12 @@ def redeem_points(ctx: Ctx, body: RedeemIn, number: str) -> dict[str, Any]:
             raise Forbidden("this member QR belongs to another member")
     return service.redeem_points(ctx.session, number, body, ctx.actor,
                                  LoyaltyRules.from_config(ctx.config))
+
+
+@operation("POST", "/customers/<number>/points/give-back",
+           summary="Give back the points of a redemption that paid nothing", tag="customers",
+           roles=STAFF | TERMINALS, body=GiveBackIn)
+def give_back_points(ctx: Ctx, body: GiveBackIn, number: str) -> dict[str, Any]:
+    """A till took a points tender back before completing the sale: the points return to the
+    member, once. Points that paid a recorded sale come back with a return instead (409)."""
+    return service.give_back_points(ctx.session, number, body, ctx.actor)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store_server.db import Base, BigID, UTCDateTime, utcnow
 
-POINT_KINDS = ("earn", "redeem", "adjust")
+POINT_KINDS = ("earn", "redeem", "refund", "adjust")
 
 
 class Customer(Base):
@@ -51,11 +51,13 @@ class Customer(Base):
 
 class PointsEntry(Base):
     """One change to a member's points. ``reference`` makes earning and redeeming idempotent:
-    an order earns once (``order:<id>``), a redemption is applied once per caller reference."""
+    an order earns once (``order:<id>``), a redemption is applied once per caller reference.
+    ``refund`` gives redeemed points back: a points tender taken back before the sale was
+    completed (``void:<redemption>``), or a return refunded to points (``return:<uuid>``)."""
 
     __tablename__ = "customer_points"
     __table_args__ = (
-        CheckConstraint("kind IN ('earn', 'redeem', 'adjust')", name="kind"),
+        CheckConstraint("kind IN ('earn', 'redeem', 'refund', 'adjust')", name="kind"),
         UniqueConstraint("customer_id", "kind", "reference", name="uq_customer_points_reference"),
     )
 

@@ -9,15 +9,17 @@ changes details or consents (``update_customer``); the app asks for a fresh memb
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
-from sqlalchemy import bindparam, delete, func, select, update
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,7 +41,7 @@ from store_server.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from store_server.events.service import NewEvent, record_many
 from store_server.locations.models import Location
 from store_server.locations.service import get_location
-from store_server.orders.models import Order, OrderLine
+from store_server.orders.models import Order, OrderLine, OrderTender
 from store_server.recommendations.models import ForYou
 from store_server.validation import CurrencyCode
 
@@ -440,7 +442,12 @@ def recompute_points(session: Session, rules: LoyaltyRules | None = None) -> dic
 
 
 class RedeemIn(BaseModel):
-    points: int = Field(gt=0, le=10**9)
+    points: int | None = Field(None, gt=0, le=10**9, description="how many points to spend")
+    amount: int | None = Field(
+        None, gt=0, le=10**12,
+        description="or: pay up to this much (minor units of the bill's currency) with points. As "
+                    "many whole points as that takes, or all the member has; the answer's "
+                    "discount says what they paid (a points tender at a till)")
     currency: CurrencyCode = Field(description="the currency of the bill")
     reference: str = Field(min_length=1, max_length=120,
                            description="the sale or order it pays towards; the same reference "
@@ -449,13 +456,32 @@ class RedeemIn(BaseModel):
         None, max_length=300, description="the member QR the shopper shows: required from tills, "
         "kiosks and store staff (a member number alone spends nobody's points)")
 
+    @model_validator(mode="after")
+    def _one_of(self) -> RedeemIn:
+        if (self.points is None) == (self.amount is None):
+            raise ValueError("give either 'points' or 'amount'")
+        return self
+
+
+def _per_point(currency: str, rules: LoyaltyRules) -> Fraction:
+    """Minor units of ``currency`` one point buys (8 fen, 1 euro cent, 100 kopecks)."""
+    return Fraction(10 ** currency_exponent(currency)) / (Fraction(rules.rate(currency)) * rules.redeem_rate)
+
+
+def points_for(amount: int, currency: str, rules: LoyaltyRules) -> int:
+    """The fewest points worth the most they can be without passing ``amount``: a bill of
+    ¥1.00 takes 12 points (¥0.96) when a point is worth 8 fen."""
+    per_point = _per_point(currency, rules)
+    most = math.floor(Fraction(amount) / per_point)
+    value = math.floor(most * per_point)
+    return math.ceil(Fraction(value) / per_point) if value > 0 else 0
+
 
 def redeem_points(session: Session, number: str, data: RedeemIn, actor: str,
                   rules: LoyaltyRules | None = None) -> dict[str, Any]:
     """Take points off a member for a discount; returns the discount the order flow applies."""
     rules = rules or LoyaltyRules()
-    value = points_value(data.points, data.currency, rules)
-    if value.amount <= 0:
+    if data.points is not None and points_value(data.points, data.currency, rules).amount <= 0:
         raise InvalidInput(f"{data.points} points are worth nothing in {data.currency}; redeem more")
     with transaction(session):
         customer = get_customer(session, number)
@@ -463,17 +489,27 @@ def redeem_points(session: Session, number: str, data: RedeemIn, actor: str,
             PointsEntry.customer_id == customer.id, PointsEntry.kind == "redeem",
             PointsEntry.reference == data.reference)).scalar_one_or_none()
         if done is not None:
-            if -done.points != data.points or done.currency != data.currency:
+            same = (-done.points == data.points if data.points is not None
+                    else done.amount <= (data.amount or 0))
+            if not same or done.currency != data.currency:
                 raise Conflict("this reference already redeemed a different amount; use a new reference")
             return _redeemed(customer, done, replayed=True)
+        points = data.points
+        if points is None:  # pay up to an amount: what it takes, or all the member holds
+            points = points_for(min(data.amount or 0, points_value(customer.points, data.currency,
+                                                                   rules).amount), data.currency, rules)
+            if points <= 0:
+                raise Conflict(f"the member's {customer.points} points are not enough to pay anything",
+                               points=customer.points)
+        value = points_value(points, data.currency, rules)
         # Conditional UPDATE: two tills redeeming at once can never take the balance below zero.
         taken = session.execute(
-            update(Customer).where(Customer.id == customer.id, Customer.points >= data.points)
-            .values(points=Customer.points - data.points)).rowcount
+            update(Customer).where(Customer.id == customer.id, Customer.points >= points)
+            .values(points=Customer.points - points)).rowcount
         if not taken:
-            raise Conflict(f"the member has {customer.points} points, fewer than {data.points}",
+            raise Conflict(f"the member has {customer.points} points, fewer than {points}",
                            points=customer.points)
-        entry = PointsEntry(customer_id=customer.id, kind="redeem", points=-data.points,
+        entry = PointsEntry(customer_id=customer.id, kind="redeem", points=-points,
                             reference=data.reference, currency=data.currency, amount=value.amount,
                             actor=actor, at=utcnow())
         session.add(entry)
@@ -489,6 +525,85 @@ def _redeemed(customer: Customer, entry: PointsEntry, replayed: bool) -> dict[st
     return {"number": customer.number, "points": -entry.points, "reference": entry.reference,
             "discount": {"amount": entry.amount, "currency": entry.currency},
             "balance": customer.points, "replayed": replayed}
+
+
+def give_back_unused_redemptions(session: Session, sales: list[tuple[int, str, set[str]]],
+                                 actor: str) -> int:
+    """Points redeemed for till sales that do not use them go back to their members.
+
+    ``sales`` holds (member id, sale UUID, the redemption references its points tenders use)
+    for sales just recorded. A redemption named after the sale (``sale:<uuid>:<n>``) that the
+    sale does not use, and that was not given back already, paid nothing: the till did not hear
+    the server's answer and the shopper paid otherwise. Inside the caller's transaction; the
+    member rows are locked in id order first, so awarding points after this waits on nothing
+    new. Returns the points given back.
+    """
+    if not sales:
+        return 0
+    members = sorted({member for member, _, _ in sales})
+    found = session.execute(select(PointsEntry).where(
+        PointsEntry.kind == "redeem", PointsEntry.customer_id.in_(members),
+        or_(*[PointsEntry.reference.like(f"sale:{uuid}:%") for _, uuid, _ in sales]))).scalars().all()
+    used = {ref for _, _, refs in sales for ref in refs}
+    unused = [e for e in found if e.reference not in used]
+    if not unused:
+        return 0
+    done = set(session.execute(select(PointsEntry.reference).where(
+        PointsEntry.kind == "refund",
+        PointsEntry.reference.in_([f"void:{e.reference}" for e in unused]))).scalars())
+    unused = [e for e in unused if f"void:{e.reference}" not in done]
+    if not unused:
+        return 0
+    session.execute(select(Customer.id).where(Customer.id.in_(members)).order_by(Customer.id)
+                    .with_for_update())
+    now = utcnow()
+    for entry in unused:
+        session.add(PointsEntry(customer_id=entry.customer_id, kind="refund", points=-entry.points,
+                                reference=f"void:{entry.reference}", currency=entry.currency,
+                                amount=entry.amount, actor=actor, at=now))
+        session.execute(update(Customer).where(Customer.id == entry.customer_id)
+                        .values(points=Customer.points - entry.points))
+    session.flush()
+    return sum(-e.points for e in unused)
+
+
+class GiveBackIn(BaseModel):
+    reference: str = Field(min_length=1, max_length=120,
+                           description="the reference the points were redeemed under")
+
+
+def give_back_points(session: Session, number: str, data: GiveBackIn, actor: str) -> dict[str, Any]:
+    """Give back the points of a redemption that paid nothing after all (a till took its points
+    tender back before completing the sale). Once: the same reference again changes nothing.
+    Points that paid a recorded sale come back by returning the goods, not here."""
+    with transaction(session):
+        customer = get_customer(session, number)
+        redeemed = session.execute(select(PointsEntry).where(
+            PointsEntry.customer_id == customer.id, PointsEntry.kind == "redeem",
+            PointsEntry.reference == data.reference)).scalar_one_or_none()
+        if redeemed is None:
+            raise NotFound(f"no redemption {data.reference} of member {number}")
+        if session.execute(select(OrderTender.id).where(
+                OrderTender.kind == "points", OrderTender.reference == data.reference)).first():
+            raise Conflict("these points paid a recorded sale: return the goods to give them back")
+        back = f"void:{data.reference}"
+        done = session.execute(select(PointsEntry).where(
+            PointsEntry.customer_id == customer.id, PointsEntry.kind == "refund",
+            PointsEntry.reference == back)).scalar_one_or_none()
+        if done is None:
+            done = PointsEntry(customer_id=customer.id, kind="refund", points=-redeemed.points,
+                               reference=back, currency=redeemed.currency, amount=redeemed.amount,
+                               actor=actor, at=utcnow())
+            session.add(done)
+            try:
+                session.flush()  # the unique reference: a concurrent give-back fails here, not twice
+            except IntegrityError as exc:
+                raise Conflict("these points are being given back by another request; retry") from exc
+            session.execute(update(Customer).where(Customer.id == customer.id)
+                            .values(points=Customer.points + done.points))
+        session.refresh(customer)
+        return {"number": customer.number, "points": done.points, "reference": data.reference,
+                "balance": customer.points}
 
 
 def points_statement(session: Session, number: str, limit: int = 50) -> dict[str, Any]:

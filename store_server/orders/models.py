@@ -61,6 +61,10 @@ class Order(Base):
     discount_total: Mapped[int] = mapped_column(BigInteger, default=0)
     tax_total: Mapped[int] = mapped_column(BigInteger, default=0)
     total: Mapped[int] = mapped_column(BigInteger)
+    # Where cash has no small coins (Canada, Switzerland...), what the cash part of a till sale
+    # was rounded by (retail.cash): negative when the shopper paid less than the total. The
+    # cash tenders hold the cash taken, so tenders = total + cash_rounding.
+    cash_rounding: Mapped[int] = mapped_column(BigInteger, default=0)
     customer_name: Mapped[str] = mapped_column(String(200), default="")
     customer_phone: Mapped[str] = mapped_column(String(40), default="")
     customer_email: Mapped[str] = mapped_column(String(200), default="")
@@ -114,6 +118,9 @@ class OrderLine(Base):
     gross: Mapped[int] = mapped_column(BigInteger)
     discount: Mapped[int] = mapped_column(BigInteger, default=0)
     net: Mapped[int] = mapped_column(BigInteger)
+    # A limited giveaway's gift handed over with the sale (price 0): the promotion's code. The
+    # server records it only when that promotion granted a gift for this sale or order.
+    gift: Mapped[str | None] = mapped_column(String(64))
 
 
 class OrderDiscount(Base):

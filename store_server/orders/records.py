@@ -64,6 +64,8 @@ class NewOrder:
     cash_session_uuid: str | None = None  # the till's cash session (till sales)
     device_occurred_at: datetime | None = None  # a till sale: what the till's clock said
     review_flags: list[dict[str, str]] = field(default_factory=list)  # for the manager to look at
+    cash_rounding: int = 0  # a till's cash part rounded to the coins in circulation
+    gifts: dict[int, str] = field(default_factory=dict)  # line index -> the giveaway it is the gift of
     created_at: datetime | None = None  # set by insert_orders
 
 
@@ -89,6 +91,7 @@ def insert_orders(session: Session, orders: list[NewOrder]) -> list[int]:
         "currency": o.priced.currency, "prices_include_tax": o.priced.prices_include_tax,
         "subtotal": o.priced.subtotal.amount, "discount_total": o.priced.discount_total.amount,
         "tax_total": o.priced.tax_total.amount, "total": o.priced.total.amount,
+        "cash_rounding": o.cash_rounding,
         "customer_name": o.customer.get("name", ""), "customer_phone": o.customer.get("phone", ""),
         "customer_email": o.customer.get("email", ""),
         "customer_id": o.customer_id,
@@ -115,7 +118,7 @@ def insert_orders(session: Session, orders: list[NewOrder]) -> list[int]:
                 "sku_code": line.sku, "quantity": line.quantity, "sold_by": line.sold_by,
                 "unit_price": line.unit_price.amount, "tax_class": line.tax_class,
                 "tax_rate": str(line.tax_rate), "gross": line.gross.amount,
-                "discount": line.discount.amount, "net": line.net.amount,
+                "discount": line.discount.amount, "net": line.net.amount, "gift": o.gifts.get(no),
             })
         discounts += [{"order_id": order_id, "line_no": d.line, "amount": d.amount.amount,
                        "reason": d.reason[:200], "code": d.code} for d in o.priced.discounts]
@@ -146,10 +149,11 @@ def new_order_document(o: NewOrder, location_code: str) -> dict[str, Any]:
         "fulfilment": o.fulfilment, "status": o.status, "location": location_code,
         "currency": p.currency, "prices_include_tax": p.prices_include_tax,
         "subtotal": p.subtotal.amount, "discount_total": p.discount_total.amount,
-        "tax_total": p.tax_total.amount, "total": p.total.amount,
+        "tax_total": p.tax_total.amount, "total": p.total.amount, "cash_rounding": o.cash_rounding,
         "lines": [{"line": no, "sku": ln.sku, "quantity": ln.quantity, "sold_by": ln.sold_by,
                    "unit_price": ln.unit_price.amount, "gross": ln.gross.amount,
-                   "discount": ln.discount.amount, "net": ln.net.amount, "tax_rate": str(ln.tax_rate)}
+                   "discount": ln.discount.amount, "net": ln.net.amount, "tax_rate": str(ln.tax_rate),
+                   "gift": o.gifts.get(no)}
                   for no, ln in enumerate(p.lines)],
         "discounts": [{"line": d.line, "amount": d.amount.amount, "reason": d.reason[:200],
                        "code": d.code} for d in p.discounts],
@@ -211,10 +215,10 @@ def order_document(session: Session, order: Order) -> dict[str, Any]:
         "fulfilment": order.fulfilment, "status": order.status, "location": location_code,
         "currency": order.currency, "prices_include_tax": order.prices_include_tax,
         "subtotal": order.subtotal, "discount_total": order.discount_total,
-        "tax_total": order.tax_total, "total": order.total,
+        "tax_total": order.tax_total, "total": order.total, "cash_rounding": order.cash_rounding,
         "lines": [{"line": ln.line_no, "sku": ln.sku_code, "quantity": ln.quantity,
                    "sold_by": ln.sold_by, "unit_price": ln.unit_price, "gross": ln.gross,
-                   "discount": ln.discount, "net": ln.net, "tax_rate": ln.tax_rate}
+                   "discount": ln.discount, "net": ln.net, "tax_rate": ln.tax_rate, "gift": ln.gift}
                   for ln in lines],
         "discounts": [{"line": d.line_no, "amount": d.amount, "reason": d.reason, "code": d.code}
                       for d in discounts],

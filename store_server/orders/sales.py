@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from retail.barcodes import MemberQR, ScanError, classify
+from retail.cash import cash_rounding_step, round_cash
 from retail.money import Money
 from retail.prices import price_in_force
 from retail.pricing import DiscountInput, LineInput, PricedOrder, PricingError, price_order
@@ -41,8 +42,13 @@ from store_server.api.auth import Principal
 from store_server.catalog.models import Sku
 from store_server.catalog.service import price_windows_during
 from store_server.customers.member_qr import MemberQRRejected
-from store_server.customers.models import Customer
-from store_server.customers.service import QRSettings, award_points, verify_member_qr
+from store_server.customers.models import Customer, PointsEntry
+from store_server.customers.service import (
+    QRSettings,
+    award_points,
+    give_back_unused_redemptions,
+    verify_member_qr,
+)
 from store_server.db import is_transient, transaction, utcnow
 from store_server.devices.clock import ClockStamp, DocumentTime, PushClock, flag, place_in_time
 from store_server.errors import Conflict, Forbidden
@@ -58,7 +64,7 @@ from store_server.orders.records import (
     new_order_number,
 )
 from store_server.payments.models import PAID_STATUSES, PaymentIntent
-from store_server.promotions.service import rules_by_code
+from store_server.promotions.service import give_back_gifts, granted_gifts, rules_by_code
 from store_server.validation import CurrencyCode, Quantity, canonical_uuid
 
 log = logging.getLogger(__name__)
@@ -75,6 +81,11 @@ class SaleLineIn(BaseModel):
         ge=0, le=10**12,
         description="as sold, minor units per piece (per kg when weighed); an offline till may "
                     "hold an older price, and what the shopper paid is the truth")
+    gift: str | None = Field(
+        None, min_length=1, max_length=64,
+        description="a limited giveaway's gift handed over with the sale: the promotion's code. The "
+                    "line is priced 0 and accepted only if that promotion granted a gift for this "
+                    "sale (POST /promotions/<code>/grants with the sale's UUID as the reference)")
 
 
 class SaleDiscountIn(BaseModel):
@@ -109,7 +120,12 @@ class SaleIn(BaseModel):
     discounts: list[SaleDiscountIn] = Field(default_factory=list, max_length=200)
     tenders: list[SaleTenderIn] = Field(default_factory=list, max_length=20)
     tax_total: int | None = Field(None, description="checked against the server's tax if given")
-    total: int = Field(ge=0, description="what the shopper paid, minor units")
+    total: int = Field(ge=0, description="what the lines and discounts come to, minor units")
+    cash_rounding: int = Field(
+        0, ge=-(10**6), le=10**6,
+        description="where cash is rounded to the coins in circulation (Canada, Switzerland...: "
+                    "retail.cash), what the cash part was rounded by; negative when the shopper "
+                    "paid less. The tenders then add up to total + cash_rounding")
     member: str | None = Field(None, max_length=20,
                                description="the member number the till identified from a member QR")
     member_qr: str | None = Field(
@@ -145,7 +161,8 @@ class SaleResultOut(BaseModel):
     order: str | None = Field(None, description="order number (accepted, duplicate)")
     code: str | None = Field(None, description="why rejected: invalid, unknown-sku, wrong-store, "
                                                 "wrong-currency, totals-mismatch, bad-tenders, "
-                                                "unverified-payment, uuid-reused (never the time: a "
+                                                "unverified-payment, unverified-gift, unverified-points, "
+                                                "uuid-reused (never the time: a "
                                                 "suspicious time is recorded and flagged)")
     reason: str | None = None
     flags: list[dict[str, str]] | None = Field(
@@ -223,7 +240,9 @@ def ingest_sales(session: Session, device: Principal, batch: SalesBatchIn,
             _check(s, location, skus, regime, channel, push)
     _compare_with_price_list(session, sales, location, skus)
     _verify_wallet_tenders(session, sales, location)
+    _verify_gifts(session, sales, location)
     _find_members(session, sales, member_qrs)
+    _verify_points_tenders(session, sales, location)
 
     def record() -> dict[str, Any]:
         for s in sales:
@@ -310,13 +329,18 @@ def _check(s: _Sale, location: Location, skus: dict[str, _SkuFacts], regime: Tax
              for d in sale.discounts])
     except (PricingError, KeyError) as exc:
         return s.reject("invalid", str(exc).strip("'\""))
+    for no, line in enumerate(sale.lines):
+        if line.gift is not None and (line.unit_price != 0 or line.quantity != 1
+                                      or any(d.line == no for d in sale.discounts)):
+            return s.reject("invalid", f"line {no} is a gift ({line.gift}): one piece at price 0, "
+                                       "without discounts")
     if s.priced.total.amount != sale.total:
         return s.reject("totals-mismatch", f"the lines and discounts come to {s.priced.total.amount}"
                                            f", the sale says {sale.total} ({currency} minor units)")
     if sale.tax_total is not None and s.priced.tax_total.amount != sale.tax_total:
         return s.reject("totals-mismatch", f"the tax comes to {s.priced.tax_total.amount}, the sale "
                                            f"says {sale.tax_total} ({currency} minor units)")
-    problem = _check_tenders(s, sale, channel)
+    problem = _check_tenders(s, sale, channel, cash_rounding_step(currency, location.country))
     if problem:
         s.reject("bad-tenders", problem)
 
@@ -354,6 +378,8 @@ def _compare_with_price_list(session: Session, sales: list[_Sale], location: Loc
         for s in ready:
             assert s.sale is not None and s.occurred_at is not None
             for no, line in enumerate(s.sale.lines):
+                if line.gift is not None:
+                    continue  # a gift is priced 0 by its promotion; its grant is checked
                 listed = price_in_force(windows.get(skus[line.sku].id, []), s.occurred_at)
                 if listed != line.unit_price:
                     s.flags.append(flag("price-differs", (
@@ -370,7 +396,9 @@ def _compare_with_price_list(session: Session, sales: list[_Sale], location: Loc
                                                      f"the promotion was not on then ({off[1]})"))
 
 
-def _check_tenders(s: _Sale, sale: SaleIn, channel: str) -> str:
+def _check_tenders(s: _Sale, sale: SaleIn, channel: str, cash_step: int) -> str:
+    """The tenders pay the total exactly, but for the cash rounding the country's coins need
+    (``retail.cash``): the cash part, total less the other tenders, rounded to ``cash_step``."""
     tenders = []
     for t in sale.tenders:
         if t.kind == "cash" and channel == "kiosk":
@@ -383,8 +411,17 @@ def _check_tenders(s: _Sale, sale: SaleIn, channel: str) -> str:
         change = t.tendered - t.amount if t.tendered is not None else 0
         tenders.append(TenderIn(t.kind, t.amount, t.tendered, change, t.reference))
     paid = sum(t.amount for t in tenders)
-    if paid != sale.total:
-        return f"the tenders pay {paid} of a total of {sale.total} (minor units)"
+    if sale.cash_rounding:
+        cash_due = sale.total - sum(t.amount for t in tenders if t.kind != "cash")
+        if not any(t.kind == "cash" for t in tenders):
+            return "only a cash payment is rounded; this sale has no cash tender"
+        rounding = round_cash(cash_due, cash_step) - cash_due if cash_due > 0 else 0
+        if sale.cash_rounding != rounding:
+            return (f"cash of {cash_due} rounds by {rounding} here (steps of {cash_step} minor "
+                    f"units), the sale says {sale.cash_rounding}")
+    if paid != sale.total + sale.cash_rounding:
+        rounded = f" rounded by {sale.cash_rounding}" if sale.cash_rounding else ""
+        return f"the tenders pay {paid} of a total of {sale.total}{rounded} (minor units)"
     s.tenders = tenders
     return ""
 
@@ -455,6 +492,70 @@ def _verify_wallet_tenders(session: Session, sales: list[_Sale], location: Locat
                          f"no paid {t.kind} payment {t.reference or '(no reference)'} of {t.amount} for "
                          "this sale at this store; take the payment through the server, then "
                          "send the sale with the payment's id as the tender reference")
+                break
+
+
+def _verify_gifts(session: Session, sales: list[_Sale], location: Location) -> None:
+    """A gift line counts only if its promotion granted a gift for this very sale, here.
+
+    The till asks ``POST /promotions/<code>/grants`` with the sale's UUID before it completes
+    the sale (the counter is the server's: at most N gifts, invariant 7), and puts the gift on
+    the sale as a line priced 0 naming the promotion. A gift line without that grant would hand
+    over stock outside the giveaway's count, so the sale is rejected (``unverified-gift``).
+    """
+    wanted = [s.uuid for s in sales if s.sale and s.uuid and not s.code
+              and any(line.gift for line in s.sale.lines)]
+    grants = granted_gifts(session, wanted)  # type: ignore[arg-type]
+    for s in sales:
+        if s.sale is None or s.code:
+            continue
+        seen: set[str] = set()
+        for no, line in enumerate(s.sale.lines):
+            if line.gift is None:
+                continue
+            grant = grants.get((s.uuid or "", line.gift))
+            if grant is None or grant != (line.sku, location.id) or line.gift in seen:
+                s.reject("unverified-gift",
+                         f"line {no} hands over {line.sku} as the gift of {line.gift}, but that "
+                         "promotion granted no such gift for this sale at this store; ask for the "
+                         "gift (POST /promotions/<code>/grants with the sale's UUID) before "
+                         "completing the sale")
+                break
+            seen.add(line.gift)
+
+
+def _verify_points_tenders(session: Session, sales: list[_Sale], location: Location) -> None:
+    """A points tender counts only if the member's points were redeemed for it, for this sale.
+
+    The till redeems them through ``POST /customers/<n>/points/redeem`` with the member's QR and
+    a reference naming the sale (``sale:<uuid>:<attempt>``), and sends that reference with the
+    tender. The redemption must be the sale's member's, of this amount in the store's currency,
+    and not given back since (a points tender taken back before the sale was completed).
+    """
+    wanted = {t.reference for s in sales if s.tenders and not s.code
+              for t in s.tenders if t.kind == "points"}
+    redeemed = {reference: (customer_id, amount, currency) for reference, customer_id, amount, currency
+                in session.execute(
+                    select(PointsEntry.reference, PointsEntry.customer_id, PointsEntry.amount,
+                           PointsEntry.currency)
+                    .where(PointsEntry.kind == "redeem", PointsEntry.reference.in_(sorted(wanted))))
+                } if wanted else {}
+    voided = set(session.execute(
+        select(PointsEntry.reference).where(PointsEntry.kind == "refund", PointsEntry.reference.in_(
+            sorted(f"void:{r}" for r in redeemed)))).scalars()) if redeemed else set()
+    for s in sales:
+        if s.code or not s.tenders:
+            continue
+        for t in s.tenders:
+            if t.kind != "points":
+                continue
+            found = redeemed.get(t.reference)
+            if (found is None or found != (s.customer_id, t.amount, location.currency)
+                    or not t.reference.startswith(f"sale:{s.uuid}") or f"void:{t.reference}" in voided):
+                s.reject("unverified-points",
+                         f"no redemption {t.reference or '(no reference)'} of the member's points "
+                         f"worth {t.amount} for this sale; redeem the points through the server "
+                         "(with the member's QR) and send the redemption's reference with the tender")
                 break
 
 
@@ -592,7 +693,9 @@ def _write(session: Session, device: Principal, location: Location, channel: str
             cashier=s.sale.cashier, tenders=s.tenders or [], note=f"sold at {device.name}",
             customer_id=s.customer_id,
             cash_session_uuid=str(s.sale.cash_session) if s.sale.cash_session else None,
-            device_occurred_at=s.sale.occurred_at, review_flags=s.flags or []))
+            device_occurred_at=s.sale.occurred_at, review_flags=s.flags or [],
+            cash_rounding=s.sale.cash_rounding,
+            gifts={no: line.gift for no, line in enumerate(s.sale.lines) if line.gift}))
     ids = insert_orders(session, orders)
     movements = []
     for s in accepted:
@@ -610,6 +713,16 @@ def _write(session: Session, device: Principal, location: Location, channel: str
     # ours in one go, once no more row locks are needed.
     events: list[NewEvent] = []
     apply_movements(session, movements, events)
+    # A gift granted for a sale that arrived without it was never handed over (the till did
+    # not hear the grant's answer): back to the pool. Counters after levels, before members.
+    give_back_gifts(session, [s.uuid for s in accepted if s.uuid],
+                    keep={(s.uuid, line.gift) for s in accepted if s.sale and s.uuid
+                          for line in s.sale.lines if line.gift})
+    # Points redeemed for a sale that paid otherwise (the till did not hear the answer) go back
+    # to the member, before the sale's own points are awarded: member rows after the counters.
+    give_back_unused_redemptions(session, [
+        (s.customer_id, s.uuid, {t.reference for t in s.tenders or () if t.kind == "points"})
+        for s in accepted if s.customer_id and s.uuid], device.key)
     members = [order_id for order_id, o in zip(ids, orders, strict=True) if o.customer_id]
     if members:
         award_points(session, members)

@@ -27,7 +27,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from retail.barcodes import OrderQR, ScanError, classify, order_qr_url
@@ -56,7 +56,7 @@ from store_server.orders.records import (
     new_order_document,
     order_document,
 )
-from store_server.promotions.service import price_with_promotions
+from store_server.promotions.service import gifts_for, give_back_gifts, price_with_promotions, take_gift
 from store_server.validation import MinorUnits, Quantity
 
 
@@ -266,9 +266,11 @@ class TransitionIn(BaseModel):
 
 
 def _lines(session: Session, order: Order) -> list[tuple[int, int]]:
-    return [(sku_id, qty) for sku_id, qty in session.execute(
-        select(OrderLine.sku_id, OrderLine.quantity).where(OrderLine.order_id == order.id)
-        .order_by(OrderLine.sku_id))]
+    """(SKU, quantity) of the order, one per SKU: a gift of a SKU the order also sells moves
+    with it (one movement per SKU and step)."""
+    return [(sku_id, int(qty)) for sku_id, qty in session.execute(
+        select(OrderLine.sku_id, func.sum(OrderLine.quantity)).where(OrderLine.order_id == order.id)
+        .group_by(OrderLine.sku_id).order_by(OrderLine.sku_id))]
 
 
 def _movements(order: Order, lines: list[tuple[int, int]], kind: str, actor: str,
@@ -342,12 +344,15 @@ def transition(session: Session, number: str, action: str, data: TransitionIn,
                     total=order.total)
             order.payment_reference = data.payment_reference
             order.paid_at = now
+            said = _take_gifts(session, order, who.key, now, events)
+            note = f"{note}; {said}" if note and said else (note or said)
         if action == "complete" and order.fulfilment == "pickup" and (
                 not data.pickup_token or not secrets.compare_digest(data.pickup_token,
                                                                     order.pickup_token or "")):
             raise Forbidden("scan the shopper's order QR to hand the order over")
         if action == "cancel":
             _move(session, order, "release", who.key, events)
+            give_back_gifts(session, [order.number])  # its gift goes back to the pool
         elif (order.fulfilment, action) in FULFIL_ON:
             _move(session, order, "fulfil", who.key, events)
         _set_status(session, order, target, who.key, note)
@@ -357,6 +362,62 @@ def transition(session: Session, number: str, action: str, data: TransitionIn,
         doc = order_document(session, order)
         record_many(session, [*events, NewEvent(f"order.{target}", "order", order.number, doc)])
         return doc
+
+
+def _take_gifts(session: Session, order: Order, actor: str, now: datetime,
+                events: list[NewEvent]) -> str:
+    """A paid order gets the giveaway gifts its basket qualifies for, while any are left and the
+    gift is in stock where the order is served: one more line priced 0 (naming the promotion),
+    reserved with the order. The grant's reference is the order number, so a payment settled
+    twice never takes a second gift; cancelling the order gives the gift back.
+
+    Taken at payment, not at placement: a gift goes to a paying shopper, and an unpaid basket
+    that expires never held one. Called with the order row locked; locks the gift's stock
+    level, then the giveaway counter (the documented order). Returns what the history says.
+    """
+    location = session.get(Location, order.location_id)
+    assert location is not None
+    rows = session.execute(
+        select(OrderLine.sku_code, OrderLine.quantity, OrderLine.unit_price, Product.category, Product.brand,
+               OrderLine.sold_by, OrderLine.tax_class)
+        .join(Sku, Sku.id == OrderLine.sku_id).join(Product, Product.id == Sku.product_id)
+        .where(OrderLine.order_id == order.id, OrderLine.gift.is_(None)).order_by(OrderLine.line_no)).all()
+    basket = [BasketLine(r.sku_code, r.quantity, Money(r.unit_price, order.currency), r.category, r.brand,
+                         r.sold_by, r.tax_class) for r in rows]  # type: ignore[arg-type]
+    said = []
+    wanted = []
+    for promotion, rule in gifts_for(session, location, basket, "online", now,
+                                     member=order.customer_id is not None):
+        sku = session.execute(select(Sku).where(Sku.code == getattr(rule.offer, "gift_sku", ""))
+                              ).scalar_one_or_none()
+        if sku is not None:
+            wanted.append((promotion, rule, sku))
+    # Every gift's level in one ordered lock, after the order row and before the counters.
+    levels = load_levels(session, sorted({(location.id, sku.id) for _, _, sku in wanted}), lock=True)
+    for promotion, rule, sku in wanted:
+        level = levels.get((location.id, sku.id))
+        if _available(level) < 1:
+            said.append(f"no gift ({promotion.code}): {sku.code} is out of stock at {location.code}")
+            continue
+        try:
+            with session.begin_nested():  # a refusal leaves nothing behind
+                grant = take_gift(session, promotion, rule, location, order.number, actor)
+        except Conflict as exc:
+            said.append(f"no gift ({promotion.code}): {exc.detail}")
+            continue
+        line_no = (session.execute(select(func.max(OrderLine.line_no))
+                                   .where(OrderLine.order_id == order.id)).scalar() or 0) + 1
+        session.add(OrderLine(order_id=order.id, line_no=line_no, sku_id=sku.id, sku_code=sku.code,
+                              quantity=1, sold_by=sku.sold_by, unit_price=0, tax_class=sku.tax_class,
+                              tax_rate="0", gross=0, discount=0, net=0, gift=promotion.code))
+        session.flush()
+        apply_movements(session, [Movement(
+            location.id, sku.id, "reserve", 1, now, document=f"order:{order.number}",
+            reason=f"gift of {promotion.code}", actor=actor, delta_reserved=1, affects_on_hand=False,
+            idempotency_key=f"order:{order.number}:gift:{promotion.code}")], events, locked=levels)
+        said.append(f"gift {sku.code} ({promotion.code}), {grant['remaining']} left")
+    session.flush()
+    return "; ".join(said)
 
 
 def _past_its_time(order: Order, now: datetime) -> bool:

@@ -16,6 +16,9 @@ from pydantic import BaseModel, Field
 
 from store_server.api import Ctx, operation
 from store_server.api.auth import ADMIN, MANAGERS, STAFF, TERMINALS, TILLS
+from store_server.customers.service import QRSettings, verify_member_qr
+from store_server.errors import Forbidden
+from store_server.orders.records import get_order
 
 from . import service
 from .notify import receive_alipay_notification
@@ -66,8 +69,24 @@ def create_payment(ctx: Ctx, body: PaymentIn) -> dict[str, Any]:
     yet; record it later with the payment's ``reference`` as the tender reference). Cash answers
     paid with the change and ``open_drawer``; a QR answers ``waiting_for_shopper`` with
     ``qr_code``; a payment code answers when settled or after a few seconds (then long-poll).
-    Honours ``Idempotency-Key``: the same key and body give the same payment."""
+    Honours ``Idempotency-Key``: the same key and body give the same payment. ``points``: the
+    order's member pays with points at once (as many as it takes, or all they have: the payment
+    says what they paid); store staff send the member QR the shopper shows, the online shop
+    (admin) pays with its signed-in member's points."""
+    if body.tender == "points" and ctx.who.role != "admin":
+        _member_shows_qr(ctx, body)
     return service.create_payment(ctx.session, payments_of_app(), body, ctx.who, _key())
+
+
+def _member_shows_qr(ctx: Ctx, body: PaymentIn) -> None:
+    """Spending a member's points needs the member: the QR they show is theirs, and the order's."""
+    if not body.member_qr:
+        raise Forbidden("paying with points needs the member: scan their member QR and send it as "
+                        "member_qr")
+    member = verify_member_qr(ctx.session, body.member_qr, QRSettings.from_config(ctx.config))
+    order = get_order(ctx.session, body.order or "")
+    if order.customer_id != member.id:
+        raise Forbidden("this member QR is not the order's member")
 
 
 @operation("GET", "/payments", summary="The payments of an order or a till checkout", tag="payments",

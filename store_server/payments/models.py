@@ -29,7 +29,7 @@ OPEN_STATUSES = ("pending", "waiting_for_shopper")
 class PaymentIntent(Base):
     __tablename__ = "payment_intent"
     __table_args__ = (
-        CheckConstraint("tender IN ('cash', 'alipay_qr', 'alipay_code')", name="tender"),
+        CheckConstraint("tender IN ('cash', 'alipay_qr', 'alipay_code', 'points')", name="tender"),
         CheckConstraint(
             "status IN ('pending', 'waiting_for_shopper', 'paid', 'failed', 'cancelled', "
             "'refunded_partially', 'refunded_fully')", name="status"),

@@ -36,13 +36,15 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from retail.cash import CashError, take_cash
 from retail.money import Money
 from store_server.api.auth import Principal
+from store_server.customers.models import Customer, PointsEntry
+from store_server.customers.service import RedeemIn, redeem_points
 from store_server.db import transaction, utcnow
 from store_server.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from store_server.events.service import NewEvent, record_many
@@ -61,6 +63,7 @@ from .runtime import Payments
 # The actor of changes the gateway causes (notifications, background charges).
 SYSTEM = Principal("system", 0, "admin", None, "payments")
 MAX_WAIT_SECONDS = 25.0
+WALLET_TENDERS = ("alipay_qr", "alipay_code")  # charged through the gateway
 POLL_SLEEP = 0.2
 
 
@@ -68,7 +71,7 @@ POLL_SLEEP = 0.2
 
 
 class PaymentIn(BaseModel):
-    tender: Literal["cash", "alipay_qr", "alipay_code"]
+    tender: Literal["cash", "alipay_qr", "alipay_code", "points"]
     order: str | None = Field(None, max_length=40, description="an online order's number")
     sale_uuid: uuid.UUID | None = Field(
         None, description="a till checkout: the sale's client-generated UUID (the sale may not "
@@ -83,6 +86,9 @@ class PaymentIn(BaseModel):
                                   description="alipay_code: the payment code scanned from the phone")
     subject: str | None = Field(None, min_length=1, max_length=128,
                                 description="what the shopper's wallet shows")
+    member_qr: str | None = Field(
+        None, max_length=300, description="points: the member QR the shopper shows (store staff); "
+        "the online shop pays with its signed-in member's points without it")
 
     @model_validator(mode="after")
     def _consistent(self) -> PaymentIn:
@@ -94,6 +100,9 @@ class PaymentIn(BaseModel):
             raise ValueError("cash needs 'tendered', the amount handed over")
         if self.tender == "alipay_code" and not self.auth_code:
             raise ValueError("alipay_code needs 'auth_code', the code scanned from the phone")
+        if self.tender == "points" and self.order is None:
+            raise ValueError("points pay online orders here; a till redeems them with "
+                             "/customers/<n>/points/redeem and the sale's reference")
         return self
 
 
@@ -311,7 +320,7 @@ def create_payment(session: Session, payments: Payments, data: PaymentIn, who: P
     fingerprint = _fingerprint(data)
     implicit = _sale_key(data) if idempotency_key is None else None
     key = idempotency_key or implicit
-    if data.tender != "cash" and payments.alipay_configured:
+    if data.tender in WALLET_TENDERS and payments.alipay_configured:
         payments.gateway()  # fail before writing anything if the keys cannot be loaded
     after = _After()
     try:
@@ -416,7 +425,7 @@ def _new_intent(session: Session, payments: Payments, data: PaymentIn, who: Prin
         amount = data.amount
         subject = data.subject or f"{location.name} · sale {str(data.sale_uuid)[:8]}"
 
-    if data.tender != "cash":
+    if data.tender in WALLET_TENDERS:
         gateway = payments.gateway()
         if gateway.config.currency != currency:
             raise PaymentDeclined(f"Alipay here charges {gateway.config.currency}, not {currency}; "
@@ -443,12 +452,52 @@ def _new_intent(session: Session, payments: Payments, data: PaymentIn, who: Prin
         record_many(session, [_event(session, intent, "payment.paid")])
         _settle_order(session, intent, order, after)
         return intent
+    if data.tender == "points":
+        assert order is not None  # PaymentIn allows points for orders only
+        _pay_with_points(session, intent, order, who)
+        _settle_order(session, intent, order, after)
+        return intent
     intent.out_trade_no = _new_out_trade_no()
     session.add(intent)
     session.flush()
     session.add(PaymentAttempt(intent_id=intent.id, out_trade_no=intent.out_trade_no, created_at=now))
     session.flush()
     return intent
+
+
+def _pay_with_points(session: Session, intent: PaymentIntent, order: Order, who: Principal) -> None:
+    """The order's member pays ``intent.amount`` (at most) with points, at once: as many whole
+    points as that takes, or all they have; the payment is what they were worth. Member rows
+    are locked after the order and its payments (the documented lock order)."""
+    if order.customer_id is None:
+        raise Conflict(f"order {order.number} names no member: no points can pay it")
+    member = session.get(Customer, order.customer_id)
+    assert member is not None
+    redeemed = redeem_points(session, member.number, RedeemIn(
+        amount=intent.amount, currency=intent.currency, reference=f"order:{order.number}:{intent.public_id}"),
+        who.key)
+    intent.amount = int(redeemed["discount"]["amount"])
+    intent.status, intent.paid_at = "paid", intent.created_at
+    session.add(intent)
+    session.flush()
+    record_many(session, [_event(session, intent, "payment.paid")])
+
+
+def _give_points_back(session: Session, intent: PaymentIntent, refund: PaymentRefund) -> None:
+    """A refund of a points payment gives its share of the redeemed points back to the member
+    (counted over the payment's refunds, so refunding it all gives back all it took)."""
+    reference = f"order:{intent.order_number}:{intent.public_id}"
+    entry = session.execute(select(PointsEntry).where(
+        PointsEntry.kind == "redeem", PointsEntry.reference == reference)).scalar_one()
+    points = -entry.points
+    before = intent.refunded_amount
+    back = points * (before + refund.amount) // intent.amount - points * before // intent.amount
+    if back > 0:
+        session.add(PointsEntry(customer_id=entry.customer_id, kind="refund", points=back,
+                                reference=f"refund:{refund.out_request_no}", currency=intent.currency,
+                                amount=refund.amount, actor=refund.created_by, at=utcnow()))
+        session.execute(update(Customer).where(Customer.id == entry.customer_id)
+                        .values(points=Customer.points + back))
 
 
 def _event(session: Session, intent: PaymentIntent, kind: str) -> NewEvent:
@@ -526,6 +575,11 @@ def order_money(session: Session, order_number: str) -> tuple[int, int, bool]:
     intents = session.execute(select(PaymentIntent).where(
         PaymentIntent.order_number == order_number)).scalars().all()
     for intent in intents:
+        if intent.tender == "points":  # points go back to the member at once, by themselves
+            returned += intent.refunded_amount
+            if intent.status in PAID_STATUSES:
+                held += intent.amount - intent.refunded_amount
+            continue
         if intent.tender == "cash":
             returned += intent.refunded_amount
             if intent.status in PAID_STATUSES and intent.amount > intent.refunded_amount:
@@ -1014,7 +1068,9 @@ def _open_refund(session: Session, intent: PaymentIntent, who: Principal, *, key
                            request_key=key, amount=wanted, reason=reason[:256], created_by=who.key)
     session.add(refund)
     session.flush()
-    if intent.tender == "cash":
+    if intent.tender == "points":
+        _give_points_back(session, intent, refund)
+    if intent.tender in ("cash", "points"):
         _refund_succeeded(session, intent, refund)
         record_many(session, [_event(session, intent, "payment.refunded")])
     return refund

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store_server.db import Base, BigID, JSONDoc, UTCDateTime, utcnow
@@ -48,7 +48,11 @@ class GiveawayGrant(Base):
     """One gift given, for one sale or order: asking again for the same sale gives it again."""
 
     __tablename__ = "giveaway_grant"
-    __table_args__ = (UniqueConstraint("promotion_id", "reference", name="uq_giveaway_grant_reference"),)
+    __table_args__ = (
+        UniqueConstraint("promotion_id", "reference", name="uq_giveaway_grant_reference"),
+        # Sales arriving look up their grants by reference alone (any promotion).
+        Index("ix_giveaway_grant_reference", "reference"),
+    )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     promotion_id: Mapped[int] = mapped_column(ForeignKey("promotion.id"))

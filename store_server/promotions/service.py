@@ -11,7 +11,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from retail.money import Money
@@ -132,37 +132,107 @@ def grant_giveaway(session: Session, code: str, data: GrantIn, who: Principal) -
         rule = Rule.from_dict(promotion.rule)
         if not isinstance(rule.offer, Giveaway):
             raise InvalidInput(f"{code} is not a giveaway")
-        if promotion.status != "active":
-            raise Conflict(f"the giveaway {code} is {promotion.status}", granted=False)
-        if rule.locations and store.code not in rule.locations:
-            raise Conflict(f"the giveaway {code} does not run at {store.name}", granted=False)
         if rule.min_spend is not None and data.basket_total is not None and (
                 data.basket_total < rule.min_spend.amount):
             raise Conflict(f"the basket does not reach the minimum spend of {rule.min_spend}",
                            granted=False)
-        now = utcnow()
-        scope = _scope(rule.offer, store, now)
-        earlier = session.execute(select(GiveawayGrant).where(
-            GiveawayGrant.promotion_id == promotion.id, GiveawayGrant.reference == data.reference)
-        ).scalar_one_or_none()
-        if earlier is not None:  # the till asking again for the same sale
-            return _grant_answer(session, promotion, rule, earlier.scope, True)
-        _counter(session, promotion, scope, rule.offer.limit)
-        # The conditional UPDATE is the whole guarantee: it takes a gift only while some are
-        # left, and concurrent grants queue on the counter row.
-        taken = session.execute(
-            update(GiveawayCounter)
-            .where(GiveawayCounter.promotion_id == promotion.id, GiveawayCounter.scope == scope,
-                   GiveawayCounter.granted < GiveawayCounter.gift_limit)
-            .values(granted=GiveawayCounter.granted + 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if taken != 1:
-            raise Conflict(f"all {rule.offer.limit} gifts have been given", granted=False, remaining=0)
-        session.add(GiveawayGrant(promotion_id=promotion.id, scope=scope, reference=data.reference,
-                                  location_id=store.id, granted_by=who.key))
-        session.flush()
-        return _grant_answer(session, promotion, rule, scope, True)
+        return take_gift(session, promotion, rule, store, data.reference, who.key)
+
+
+def take_gift(session: Session, promotion: Promotion, rule: Rule, store: Location, reference: str,
+              by: str) -> dict[str, Any]:
+    """One gift of ``promotion`` for the sale or order ``reference``, inside the caller's
+    transaction: the grant made before for that reference (a retry), or a new one while gifts
+    are left. Raises Conflict (``granted: false``) when none can be given.
+
+    Lock order: the caller may hold order rows and stock levels; the giveaway counter comes after
+    them and before member rows (docs/ORDERS.md).
+    """
+    assert isinstance(rule.offer, Giveaway)
+    earlier = session.execute(select(GiveawayGrant).where(
+        GiveawayGrant.promotion_id == promotion.id, GiveawayGrant.reference == reference)
+    ).scalar_one_or_none()
+    if earlier is not None:  # asked again for the same sale: the same gift, never a second one
+        if earlier.location_id != store.id:
+            raise Conflict(f"this gift was given for {reference} at another store", granted=False)
+        return _grant_answer(session, promotion, rule, earlier.scope, True)
+    if promotion.status != "active":
+        raise Conflict(f"the giveaway {promotion.code} is {promotion.status}", granted=False)
+    if rule.locations and store.code not in rule.locations:
+        raise Conflict(f"the giveaway {promotion.code} does not run at {store.name}", granted=False)
+    now = utcnow()
+    scope = _scope(rule.offer, store, now)
+    _counter(session, promotion, scope, rule.offer.limit)
+    # The conditional UPDATE is the whole guarantee: it takes a gift only while some are
+    # left, and concurrent grants queue on the counter row.
+    taken = session.execute(
+        update(GiveawayCounter)
+        .where(GiveawayCounter.promotion_id == promotion.id, GiveawayCounter.scope == scope,
+               GiveawayCounter.granted < GiveawayCounter.gift_limit)
+        .values(granted=GiveawayCounter.granted + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken != 1:
+        raise Conflict(f"all {rule.offer.limit} gifts have been given", granted=False, remaining=0)
+    session.add(GiveawayGrant(promotion_id=promotion.id, scope=scope, reference=reference,
+                              location_id=store.id, granted_by=by))
+    session.flush()
+    return _grant_answer(session, promotion, rule, scope, True)
+
+
+def give_back_gifts(session: Session, references: list[str],
+                    keep: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset()) -> int:
+    """Return to their pools the gifts granted for these sales or orders, except the
+    (reference, promotion code) pairs in ``keep`` (gifts that were handed over): a cancelled
+    order's gift, or a grant whose sale reached us without the gift (the till never heard the
+    answer, so the shopper did not get it). Inside the caller's transaction; returns how many."""
+    if not references:
+        return 0
+    grants = session.execute(
+        select(GiveawayGrant.id, GiveawayGrant.promotion_id, GiveawayGrant.scope, GiveawayGrant.reference,
+               Promotion.code)
+        .join(Promotion, Promotion.id == GiveawayGrant.promotion_id)
+        .where(GiveawayGrant.reference.in_(sorted(set(references))))
+        .order_by(GiveawayGrant.promotion_id, GiveawayGrant.scope)).all()
+    back = [g for g in grants if (g.reference, g.code) not in keep]
+    for g in back:  # counters in (promotion, scope) order: concurrent give-backs queue alike
+        session.execute(update(GiveawayCounter)
+                        .where(GiveawayCounter.promotion_id == g.promotion_id,
+                               GiveawayCounter.scope == g.scope, GiveawayCounter.granted > 0)
+                        .values(granted=GiveawayCounter.granted - 1)
+                        .execution_options(synchronize_session=False))
+    if back:
+        session.execute(delete(GiveawayGrant).where(GiveawayGrant.id.in_([g.id for g in back])))
+    return len(back)
+
+
+def granted_gifts(session: Session, references: list[str]) -> dict[tuple[str, str], tuple[str, int]]:
+    """The gifts granted for these sales or orders: (reference, promotion code) -> (gift SKU,
+    store id), for the sale check to accept exactly the gift lines that were granted."""
+    if not references:
+        return {}
+    found = {}
+    for reference, code, rule, location_id in session.execute(
+            select(GiveawayGrant.reference, Promotion.code, Promotion.rule, GiveawayGrant.location_id)
+            .join(Promotion, Promotion.id == GiveawayGrant.promotion_id)
+            .where(GiveawayGrant.reference.in_(sorted(set(references))))):
+        found[(reference, code)] = (str(rule.get("gift_sku", "")), location_id)
+    return found
+
+
+def gifts_for(session: Session, store: Location, basket: list[BasketLine], channel: str, at: datetime,
+              member: bool = False) -> list[tuple[Promotion, Rule]]:
+    """The giveaways this basket qualifies for at ``store`` (the engine decides, with the
+    store's active rules): what an online order takes when it is paid."""
+    if not basket:
+        return []
+    evaluation, _priced = price_with_promotions(session, store, basket, channel, at, [], member)
+    codes = [g.rule_id for g in evaluation.giveaway_candidates]
+    if not codes:
+        return []
+    promotions = session.execute(select(Promotion).where(Promotion.code.in_(codes))
+                                 .order_by(Promotion.code)).scalars()
+    return [(p, Rule.from_dict(p.rule)) for p in promotions]
 
 
 def _grant_answer(session: Session, promotion: Promotion, rule: Rule, scope: str,

@@ -253,6 +253,8 @@ def e_receipt(sale_id: str) -> Response:
             detail = f"{fmt.weight(ln.quantity)} × {fmt.per_kg(Money(ln.unit_price, order.currency))}"
         else:
             detail = f"{ln.quantity} × {money(ln.unit_price)}" if ln.quantity != 1 else ""
+        if ln.gift:  # a giveaway's gift, priced 0
+            detail = fmt.labels["gift"]
         shown_lines.append({
             "name": names[ln.line_no], "detail": detail, "amount": money(ln.gross),
             "discounts": [{"reason": d.reason, "amount": money(-d.amount)}
@@ -291,6 +293,7 @@ def e_receipt(sale_id: str) -> Response:
         "discount_total": money(-order.discount_total) if discounts else None,
         "tax_included": included, "taxes": taxes,
         "total": money(order.total),
+        "rounding": money(order.cash_rounding) if order.cash_rounding else None,
         "tenders": [{"label": fmt.labels.get(t.kind, t.kind), "amount": money(t.tendered or t.amount)}
                     for t in tenders],
         "change": money(change) if change > 0 else None,

@@ -77,6 +77,11 @@ class ZReportIn(BaseModel):
     returns_count: int = Field(ge=0, le=10**7)
     sales_by_tender: dict[TenderKind, Amount] = Field(default_factory=dict)
     refunds_by_tender: dict[TenderKind, Amount] = Field(default_factory=dict)
+    cash_rounding: int | None = Field(
+        None, ge=-(10**12), le=10**12,
+        description="what the session's cash sales were rounded by to the coins in circulation "
+                    "(retail.cash; negative: shoppers paid less than the totals). The cash sales "
+                    "already hold what was taken, so expected cash does not add it again")
     expected_cash: int = Field(ge=-(10**12), le=10**12)
     counted_cash: Amount
     difference: int = Field(ge=-(10**12), le=10**12, description="counted - expected; short < 0")
@@ -92,6 +97,7 @@ class ServerFiguresOut(BaseModel):
     returns_count: int
     sales_by_tender: dict[str, int]
     refunds_by_tender: dict[str, int]
+    cash_rounding: int = Field(0, description="the cash rounding of the sales the server recorded")
     expected_cash: int = Field(description="the till's float and cash in/out with the cash the "
                                            "server recorded")
 
@@ -115,6 +121,7 @@ class CashSessionOut(BaseModel):
     returns_count: int
     sales_by_tender: dict[str, int]
     refunds_by_tender: dict[str, int]
+    cash_rounding: int = Field(0, description="cash sales rounded by, as the till counted")
     expected_cash: int
     counted_cash: int
     difference: int
@@ -341,6 +348,7 @@ def _documents(session: Session, sessions: list[CashSession], store: str) -> lis
                                                "refunds_by_tender")}
         till_figures["sales_by_tender"] = _nonzero(till_figures["sales_by_tender"])
         till_figures["refunds_by_tender"] = _nonzero(till_figures["refunds_by_tender"])
+        till_figures["cash_rounding"] = report.get("cash_rounding") or 0
         docs.append({
             "uuid": cs.uuid, "store": store, "till": cs.till, "currency": cs.currency,
             "opened_at": cs.opened_at.isoformat(), "closed_at": cs.closed_at.isoformat(),
@@ -384,6 +392,10 @@ def _server_figures(session: Session, sessions: list[CashSession]) -> dict[str, 
             .where(SaleReturn.cash_session_uuid.in_(uuids), SaleReturn.location_id.in_(location_ids))
             .group_by(SaleReturn.cash_session_uuid, SaleReturnRefund.kind)):
         refunds[uuid][kind] = int(amount)
+    rounding = dict(session.execute(
+        select(Order.cash_session_uuid, func.sum(Order.cash_rounding))
+        .where(Order.cash_session_uuid.in_(uuids), Order.location_id.in_(location_ids))
+        .group_by(Order.cash_session_uuid)).all())
     sales_count = dict(session.execute(
         select(Order.cash_session_uuid, func.count(Order.id))
         .where(Order.cash_session_uuid.in_(uuids), Order.location_id.in_(location_ids))
@@ -393,5 +405,6 @@ def _server_figures(session: Session, sessions: list[CashSession]) -> dict[str, 
         .where(SaleReturn.cash_session_uuid.in_(uuids), SaleReturn.location_id.in_(location_ids))
         .group_by(SaleReturn.cash_session_uuid)).all())
     return {u: {"sales_count": int(sales_count.get(u, 0)), "returns_count": int(returns_count.get(u, 0)),
-                "sales_by_tender": _nonzero(dict(sales[u])), "refunds_by_tender": _nonzero(dict(refunds[u]))}
+                "sales_by_tender": _nonzero(dict(sales[u])), "refunds_by_tender": _nonzero(dict(refunds[u])),
+                "cash_rounding": int(rounding.get(u) or 0)}
             for u in uuids}

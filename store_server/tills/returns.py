@@ -298,6 +298,7 @@ class _Return:
     original: _Original | None = None
     refunds: dict[int, int] = field(default_factory=dict)  # line -> refund
     spent_before: int = 0  # what the shopper had paid net of earlier returns
+    points_before: int = 0  # refunded to points by earlier returns of the sale
 
     def reject(self, code: str, reason: str) -> bool:
         self.code, self.reason = code, reason
@@ -489,6 +490,7 @@ def _admit(r: _Return, location: Location, originals: dict[str, _Original],
         claimed.add(f.reference)
     # Admitted: what follows in the batch sees this return.
     r.original, r.refunds, r.spent_before = original, refunds, original.total - original.refunded_total
+    r.points_before = original.refunded["points"]
     for ln in ret.lines:
         original.returned[ln.line] = original.returned.get(ln.line, 0) + ln.quantity
     original.refunded.update(asked)
@@ -536,7 +538,7 @@ def _write(session: Session, device: Principal, location: Location,
     # Locks the levels (in key order) after the sales' rows: the one lock order of this module.
     events: list[NewEvent] = []
     apply_movements(session, movements, events)
-    taken = _take_back_points(session, accepted, device.key, now)
+    taken = _points_on_returns(session, accepted, device.key, now)
     record_many(session, events + [
         NewEvent("order.returned", "order", r.original.number,
                  _return_document(r, location.code, taken.get(r.index, 0), now),
@@ -562,13 +564,85 @@ def _return_document(r: _Return, location_code: str, points_taken: int, now: dat
     }
 
 
-_TAKE_POINTS = (update(Customer).where(Customer.id == bindparam("cid"))
-                .values(points=Customer.points - bindparam("taken")))
+_MOVE_POINTS = (update(Customer).where(Customer.id == bindparam("cid"))
+                .values(points=Customer.points + bindparam("delta")))
 
 
-def _take_back_points(session: Session, accepted: list[_Return], actor: str,
-                      now: datetime) -> dict[int, int]:
-    """Take back the points a member earned on what came back; the points taken by index.
+def _points_on_returns(session: Session, accepted: list[_Return], actor: str,
+                       now: datetime) -> dict[int, int]:
+    """The members' points after returns: points that paid for what came back go back to the
+    member, and the points earned on it are taken back. Returns the earned points taken by index.
+
+    Member rows are locked once, in id order, after the stock levels (the module's lock order).
+    """
+    back = _redeemed_points_back(session, accepted, now, actor)
+    wanted = _earned_points_back(session, accepted)
+    if not back and not wanted:
+        return {}
+    balances = dict(session.execute(
+        select(Customer.id, Customer.points)
+        .where(Customer.id.in_(sorted({e["customer_id"] for e in back} | {w[0] for w in wanted})))
+        .order_by(Customer.id).with_for_update()).all())
+    deltas: Counter[int] = Counter()
+    for entry in back:
+        balances[entry["customer_id"]] += entry["points"]
+        deltas[entry["customer_id"]] += entry["points"]
+    entries, taken = list(back), {}
+    for customer_id, take, r in wanted:
+        assert r.original is not None and r.ret is not None
+        take = min(take, balances[customer_id])
+        if take <= 0:
+            continue
+        balances[customer_id] -= take
+        deltas[customer_id] -= take
+        taken[r.index] = take
+        entries.append({"customer_id": customer_id, "kind": "adjust", "points": -take,
+                        "order_id": r.original.id, "reference": f"return:{r.uuid}",
+                        "currency": r.original.currency, "amount": r.ret.total, "actor": actor, "at": now})
+    if entries:
+        conn = session.connection()
+        conn.execute(insert(PointsEntry.__table__), entries)
+        moves = [{"cid": c, "delta": d} for c, d in sorted(deltas.items()) if d]
+        if moves:
+            conn.execute(_MOVE_POINTS, moves)
+    return taken
+
+
+def _redeemed_points_back(session: Session, accepted: list[_Return], now: datetime,
+                          actor: str) -> list[dict[str, Any]]:
+    """Ledger entries giving back the points that paid for what came back.
+
+    A refund to ``points`` gives back the share of the redeemed points it is of the points
+    tender, counted over every return of the sale (``floor(points × refunded so far / tender)``
+    less what went back before), so the returns of a sale give back exactly what was redeemed.
+    """
+    refunded = [(r, sum(f.amount for f in r.ret.refunds if f.kind == "points")) for r in accepted
+                if r.ret is not None and r.original is not None]
+    refunded = [(r, amount) for r, amount in refunded if amount > 0]
+    if not refunded:
+        return []
+    references = sorted({ref for r, _ in refunded if r.original for ref in r.original.payments["points"]})
+    redeemed = {reference: (customer_id, -points) for reference, customer_id, points in session.execute(
+        select(PointsEntry.reference, PointsEntry.customer_id, PointsEntry.points)
+        .where(PointsEntry.kind == "redeem", PointsEntry.reference.in_(references)))}
+    entries = []
+    for r, amount in refunded:
+        assert r.original is not None and r.ret is not None
+        tender = r.original.paid["points"]
+        found = [redeemed[ref] for ref in sorted(r.original.payments["points"]) if ref in redeemed]
+        if not found or tender <= 0:
+            continue
+        customer_id, points = found[0][0], sum(p for _, p in found)
+        points_back = points * (r.points_before + amount) // tender - points * r.points_before // tender
+        if points_back > 0:
+            entries.append({"customer_id": customer_id, "kind": "refund", "points": points_back,
+                            "order_id": r.original.id, "reference": f"return:{r.uuid}",
+                            "currency": r.original.currency, "amount": amount, "actor": actor, "at": now})
+    return entries
+
+
+def _earned_points_back(session: Session, accepted: list[_Return]) -> list[tuple[int, int, _Return]]:
+    """(member, points, return): the points a member earned on what came back.
 
     The member keeps what the rest of the sale still earns: ``points_earned(spent before) -
     points_earned(spent after)``, which over several returns adds up to what the sale earned.
@@ -579,7 +653,7 @@ def _take_back_points(session: Session, accepted: list[_Return], actor: str,
     members = [r for r in accepted if r.original is not None and r.original.customer_id
                and r.ret is not None and r.ret.total > 0 and r.original.currency in rules.earn_per_unit]
     if not members:
-        return {}
+        return []
     earned = set(session.execute(select(PointsEntry.order_id).where(
         PointsEntry.kind == "earn",
         PointsEntry.order_id.in_(sorted({r.original.id for r in members if r.original})))).scalars())
@@ -593,26 +667,4 @@ def _take_back_points(session: Session, accepted: list[_Return], actor: str,
                 - points_earned(Money(r.spent_before - r.ret.total, currency), rules))
         if take > 0:
             wanted.append((r.original.customer_id, take, r))
-    if not wanted:
-        return {}
-    # Member rows locked in id order, after the stock levels, as the sales' award_points does.
-    balances = dict(session.execute(
-        select(Customer.id, Customer.points).where(Customer.id.in_(sorted({w[0] for w in wanted})))
-        .order_by(Customer.id).with_for_update()).all())
-    entries, taken, deltas = [], {}, Counter[int]()
-    for customer_id, take, r in wanted:
-        assert r.original is not None and r.ret is not None
-        take = min(take, balances[customer_id])
-        if take <= 0:
-            continue
-        balances[customer_id] -= take
-        deltas[customer_id] += take
-        taken[r.index] = take
-        entries.append({"customer_id": customer_id, "kind": "adjust", "points": -take,
-                        "order_id": r.original.id, "reference": f"return:{r.uuid}",
-                        "currency": r.original.currency, "amount": r.ret.total, "actor": actor, "at": now})
-    if entries:
-        conn = session.connection()
-        conn.execute(insert(PointsEntry.__table__), entries)
-        conn.execute(_TAKE_POINTS, [{"cid": c, "taken": t} for c, t in sorted(deltas.items())])
-    return taken
+    return wanted

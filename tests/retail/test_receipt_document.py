@@ -236,3 +236,29 @@ def test_the_seller_is_named_as_registered_beside_the_trading_name():
     ("GB", False), ("US", False), ("CA", False), ("CN", False), ("es", True)])
 def test_receipts_are_numbered_in_a_series_where_the_market_asks(country, numbered):
     assert numbers_receipts(country) is numbered
+
+
+def test_a_canadian_cash_receipt_shows_the_rounding_and_the_change_actually_given():
+    cad = lambda cents: Money(cents, "CAD")  # noqa: E731
+    r = receipt([ReceiptLine("USB-C cable", cad(378), Decimal("13"))], [Tender("cash", cad(500))],
+                TaxMode.EXCLUSIVE, "CAD", rounding=cad(-2))
+    assert (r.total, r.settled, r.change) == (cad(427), cad(425), cad(75))
+    text = receipt_text(render_receipt(r, "en_CA"))
+    assert "$4.27" in text and "$0.75" in text
+    assert [line for line in text.splitlines() if line.startswith("Cash rounding")] == [
+        "Cash rounding" + " " * (42 - len("Cash rounding") - len("-$0.02")) + "-$0.02"]
+    with pytest.raises(ReceiptError):  # 4.20 does not settle 4.25
+        receipt([ReceiptLine("USB-C cable", cad(378), Decimal("13"))], [Tender("cash", cad(420))],
+                TaxMode.EXCLUSIVE, "CAD", rounding=cad(-2))
+
+
+def test_a_gift_prints_at_zero_with_its_promotion_and_points_as_a_tender():
+    sale = {"currency": "EUR", "tax_mode": "inclusive",
+            "store": {"name": "Plaza", "timezone": "Europe/Madrid"},
+            "lines": [{"name": "Cargador 20 W", "unit_price": 1999, "tax_rate": "21"},
+                      {"name": "Cable USB-C", "unit_price": 0, "tax_rate": "21", "gift": "Apertura Xanadú"}],
+            "tenders": [{"method": "points", "amount": 500}, {"method": "cash", "amount": 1500}],
+            "sold_at": "2026-05-08T10:00:00+02:00", "sale_number": "AB12CD34"}
+    text = receipt_text(render_receipt(receipt_from_sale(sale), "es_ES"))
+    assert "Regalo: Apertura Xanadú" in text and "0,00" in text
+    assert "Puntos" in text and "Cambio" in text  # 5,00 in points, 15,00 in cash for 14,99

@@ -117,6 +117,10 @@ def _rows(r: dict[str, Any]) -> dict[str, Row]:
             ADMIN,
             {"points": 1, "currency": "EUR", "reference": uuid.uuid4().hex},
         ),
+        # Giving back a redemption that paid nothing only returns points to their member.
+        "give_back_points": Row(
+            "POST", f"/customers/{r['member']}/points/give-back", SIGNED_IN, {"reference": uuid.uuid4().hex}
+        ),
         # -- devices of a store
         "enrol_device": Row(
             "POST", "/devices", MADRID_MANAGERS, {"store": "MAD-XANADU", "kind": "printer", "name": "Printer"}

@@ -474,7 +474,7 @@ def test_the_z_report_shows_the_sales_the_server_recorded_for_the_session_by_ten
     assert z["sales_by_tender"] == {"card": 1000, "cash": 6396} and z["sales_count"] == 3
     assert z["server"] == {"sales_count": 2, "returns_count": 1,
                            "sales_by_tender": {"card": 1000, "cash": 4999 + 598},
-                           "refunds_by_tender": {"cash": 4999}, "expected_cash": 10598}
+                           "refunds_by_tender": {"cash": 4999}, "cash_rounding": 0, "expected_cash": 10598}
     assert z["complete"] is False and z["matches"] is False
     push_sales(chain, [waiting])  # the till comes back online
     z = manager.get(f"/cash-sessions/{session_uuid}").json
