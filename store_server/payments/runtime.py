@@ -7,6 +7,7 @@ handed to the services, which never read Flask's config themselves.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
@@ -171,12 +172,13 @@ class PaymentSettings:
             listing = gateway.gateway_url[: -len("gateway.do")] + "_sandbox/trades"
         return cls(
             gateway=gateway,
-            poll=PollPolicy(interval=float(config.get("PLAZA_PAYMENT_POLL_INTERVAL", 3.0)),
-                            limit=float(config.get("PLAZA_PAYMENT_POLL_LIMIT", 60.0)),
-                            cancel_retry_interval=float(config.get("PLAZA_PAYMENT_CANCEL_RETRY_S", 1.0))),
-            qr_timeout_minutes=int(config.get("PLAZA_PAYMENT_QR_TIMEOUT_MINUTES", 5)),
-            query_interval=float(config.get("PLAZA_PAYMENT_QUERY_INTERVAL", 3.0)),
-            create_wait=float(config.get("PLAZA_PAYMENT_CREATE_WAIT", 5.0)),
+            # Defaults and meanings: store_server.config (PLAZA_PAYMENT_*).
+            poll=PollPolicy(interval=float(config["PLAZA_PAYMENT_POLL_INTERVAL"]),
+                            limit=float(config["PLAZA_PAYMENT_POLL_LIMIT"]),
+                            cancel_retry_interval=float(config["PLAZA_PAYMENT_CANCEL_RETRY_S"])),
+            qr_timeout_minutes=int(config["PLAZA_PAYMENT_QR_TIMEOUT_MINUTES"]),
+            query_interval=float(config["PLAZA_PAYMENT_QUERY_INTERVAL"]),
+            create_wait=float(config["PLAZA_PAYMENT_CREATE_WAIT"]),
             trade_listing_url=listing,
             problem=problem,
         )
@@ -241,7 +243,8 @@ class Payments:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="payment")
-            future = self._executor.submit(_logged, fn)
+            # In a copy of the caller's context: the charge logs and calls under its request's id.
+            future = self._executor.submit(contextvars.copy_context().run, _logged, fn)
             self._futures.add(future)
             future.add_done_callback(self._futures.discard)
 
