@@ -53,6 +53,13 @@ class SyncLoop:
         self.before_documents: list[Callable[[], None]] = []
         self.refresh_cashiers: Callable[[], int] | None = None
         self.cashiers_known: Callable[[], bool] = lambda: True
+        api.sync_report = self.report
+
+    def report(self) -> dict[str, str]:
+        """What each sync call tells the server (its metrics): the last feed seq applied here and
+        how many documents wait in the outbox (header names: store_server.api.framework)."""
+        return {"Plaza-Feed-Position": str(self.replica.after),
+                "Plaza-Outbox-Depth": str(self.outbox.depth())}
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="till-sync", daemon=True)

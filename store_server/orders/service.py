@@ -27,7 +27,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from retail.barcodes import OrderQR, ScanError, classify, order_qr_url
@@ -393,6 +393,11 @@ def _available(level: StockLevel | None) -> int:
 
 def _overdue(now: datetime) -> Any:
     return select(Order).where(Order.status == "reserved", Order.expires_at < now)
+
+
+def count_overdue(session: Session, now: datetime) -> int:
+    """Reserved orders past their time that no expiry pass has released yet (the backlog)."""
+    return int(session.scalar(select(func.count()).select_from(_overdue(now).subquery())) or 0)
 
 
 def _release_expired(session: Session, orders: list[Order], actor: str, now: datetime,
