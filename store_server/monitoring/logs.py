@@ -123,6 +123,24 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
+class TextFormatter(logging.Formatter):
+    """Readable lines for a terminal: time, level, logger, [request id or -], message."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        return self._style.format(_WithId(record))
+
+
+class _WithId:
+    """A record's attributes, with ``-`` for a line outside any request."""
+
+    def __init__(self, record: logging.LogRecord) -> None:
+        self.__dict__.update(vars(record))
+        self.request_id = getattr(record, "request_id", None) or "-"
+
+
 def _int(value: Any) -> int | None:
     try:
         return int(value)
@@ -133,8 +151,7 @@ def _int(value: Any) -> int | None:
 def logging_config(fmt: str = "json", level: str = "INFO", access_log: bool = True) -> dict[str, Any]:
     """The ``logging.config.dictConfig`` of every Plaza process; gunicorn takes it as its
     ``logconfig_dict`` so that its own lines have the same shape."""
-    formatter: dict[str, Any] = ({"()": f"{__name__}.JsonFormatter"} if fmt == "json"
-                                 else {"format": TEXT_FORMAT})
+    formatter = {"()": f"{__name__}.JsonFormatter" if fmt == "json" else f"{__name__}.TextFormatter"}
     handler = {"class": "logging.StreamHandler", "formatter": "plaza", "filters": ["request_id"],
                "stream": "ext://sys.stderr"}
     return {
