@@ -38,6 +38,9 @@ from store_server.events.service import NewEvent, last_seq, on_committed
 # Seconds; API answers are mostly tens of milliseconds, a wallet payment long-polls up to 25 s.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# Anything else a client invents is counted as OTHER: a label value per made-up method would
+# let any caller grow the metrics without bound.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -250,8 +253,9 @@ def install_metrics(app: Flask) -> None:
         started = request.environ.get("plaza.started")
         if started is not None:
             endpoint = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-            metrics.request_seconds.labels(endpoint, request.method).observe(time.perf_counter() - started)
-            metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
+            method = request.method if request.method in METHODS else "OTHER"
+            metrics.request_seconds.labels(endpoint, method).observe(time.perf_counter() - started)
+            metrics.requests.labels(endpoint, method, str(response.status_code)).inc()
         return response
 
     @app.get("/metrics")

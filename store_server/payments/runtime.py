@@ -7,7 +7,6 @@ handed to the services, which never read Flask's config themselves.
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import threading
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from retail.money import Money, MoneyError
 from store_server.db import transaction
 from store_server.errors import DomainError
+from store_server.monitoring.logs import current_request_id, request_id
 
 from .code_payment import PollPolicy
 from .gateway import (
@@ -243,8 +243,9 @@ class Payments:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="payment")
-            # In a copy of the caller's context: the charge logs and calls under its request's id.
-            future = self._executor.submit(contextvars.copy_context().run, _logged, fn)
+            # Under the caller's request id: the charge logs and calls the gateway with it. (Only
+            # the id: the rest of the caller's context, its write intent say, stays behind.)
+            future = self._executor.submit(_logged, fn, current_request_id())
             self._futures.add(future)
             future.add_done_callback(self._futures.discard)
 
@@ -271,8 +272,9 @@ class _FlowGateway(AlipayGateway):
         return super().cancel(out_trade_no)
 
 
-def _logged(fn: Callable[[], None]) -> None:
-    try:
-        fn()
-    except Exception:
-        log.exception("background payment work failed")
+def _logged(fn: Callable[[], None], rid: str | None = None) -> None:
+    with request_id(rid):
+        try:
+            fn()
+        except Exception:
+            log.exception("background payment work failed")
