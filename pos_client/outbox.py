@@ -198,6 +198,14 @@ class Outbox(LocalDatabase):
         counts["documents_rejected"] = documents.get("rejected", 0)
         return counts
 
+    def depth(self) -> int:
+        """Sales, returns and Z reports still to reach the server (reported with each sync)."""
+        db = self._db()
+        sales = db.execute("SELECT count(*) FROM sale WHERE state = 'waiting'").fetchone()[0]
+        documents = db.execute("SELECT count(*) FROM document WHERE state IN ('waiting', 'refunding')"
+                               ).fetchone()[0]
+        return int(sales) + int(documents)
+
     def waiting(self, limit: int) -> list[tuple[str, bytes]]:
         return [(uuid, bytes(body)) for uuid, body in self._db().execute(
             "SELECT uuid, body FROM sale WHERE state = 'waiting' ORDER BY seq LIMIT ?", (limit,))]

@@ -152,6 +152,9 @@ class ServerApi:
         self.clock = clock or TillClock()
         self.breaker = Breaker(self.probe)
         self._local = threading.local()
+        # Set by the sync loop: what the till reports with each sync call (headers), so the
+        # server's metrics show every till's lag behind the feed and its outbox depth.
+        self.sync_report: Callable[[], dict[str, str]] | None = None
 
     def close(self) -> None:
         """Stop the breaker's probe (the sessions go with their threads)."""
@@ -163,24 +166,26 @@ class ServerApi:
             session = self._local.session = requests.Session()
         return session
 
-    def _headers(self, key: str | None = None) -> dict[str, str]:
+    def _headers(self, key: str | None = None, sync: bool = False) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         if key:
             headers["Idempotency-Key"] = key
+        if sync and self.sync_report is not None:
+            headers.update(self.sync_report())
         return headers
 
     def _call(self, method: str, path: str, body: bytes | None = None,
               params: dict[str, Any] | None = None, *, key: str | None = None,
               timeout: float | tuple[float, float] | None = None, interactive: bool = False,
-              root: bool = False) -> Any:
+              root: bool = False, sync: bool = False) -> Any:
         if interactive:
             self.breaker.check()
         started = self.clock.monotonic()
         try:
             response = self._http().request(method, (self.server_url if root else self.base_url) + path,
-                                            data=body, params=params, headers=self._headers(key),
+                                            data=body, params=params, headers=self._headers(key, sync),
                                             timeout=timeout or self.timeout)
         except requests.RequestException as exc:
             self.breaker.failed()
@@ -213,21 +218,22 @@ class ServerApi:
         params: dict[str, Any] = {"after": after, "limit": limit}
         if cursor:
             params["cursor"] = cursor
-        return self._call("GET", "/sync/changes", params=params)
+        return self._call("GET", "/sync/changes", params=params, sync=True)
 
     def push_sales(self, bodies: Sequence[bytes]) -> dict[str, Any]:
         """Send stored sales exactly as they were first written (the server hashes their
         content to tell a resend from a different sale with the same UUID)."""
-        return self._call("POST", "/sync/sales", self._batch(b"sales", bodies))
+        return self._call("POST", "/sync/sales", self._batch(b"sales", bodies), sync=True)
 
     def push_returns(self, bodies: Sequence[bytes]) -> dict[str, Any]:
         """Returns go like sales: stored bodies, byte for byte, keyed by their UUIDs."""
-        return self._call("POST", "/sync/returns", self._batch(b"returns", bodies))
+        return self._call("POST", "/sync/returns", self._batch(b"returns", bodies), sync=True)
 
     def push_cash_session(self, report: dict[str, Any]) -> dict[str, Any]:
         """A closed cash session's Z report; the server keys it by its UUID (the clocks as it is
         sent are not part of the report: a resend is the same report)."""
-        return self._call("POST", "/sync/cash-sessions", orjson.dumps({**report, **self.clock.sending()}))
+        return self._call("POST", "/sync/cash-sessions", orjson.dumps({**report, **self.clock.sending()}),
+                          sync=True)
 
     def _batch(self, name: bytes, bodies: Sequence[bytes]) -> bytes:
         """Stored bodies byte for byte, and the clocks as the batch goes (fresh on every retry)."""

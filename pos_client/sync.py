@@ -56,6 +56,13 @@ class SyncLoop:
         # The cashiers are fetched again on the first pass after a start (a PIN may have changed
         # while the till was off), unless a first sync in the foreground already did.
         self.cashiers_due = True
+        api.sync_report = self.report
+
+    def report(self) -> dict[str, str]:
+        """What each sync call tells the server (its metrics): the last feed seq applied here and
+        how many documents wait in the outbox (header names: store_server.api.framework)."""
+        return {"Plaza-Feed-Position": str(self.replica.after),
+                "Plaza-Outbox-Depth": str(self.outbox.depth())}
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="till-sync", daemon=True)

@@ -30,6 +30,9 @@ from store_server.errors import DomainError
 from store_server.events import api as _events_api  # noqa: F401
 from store_server.inventory import api as _inventory_api  # noqa: F401
 from store_server.locations import api as _locations_api  # noqa: F401
+from store_server.monitoring.health import install_health
+from store_server.monitoring.logs import RequestIdMiddleware
+from store_server.monitoring.metrics import install_metrics
 from store_server.orders import api as _orders_api  # noqa: F401
 from store_server.orders import sales_api as _sales_api  # noqa: F401
 from store_server.payments import api as _payments_api  # noqa: F401
@@ -80,10 +83,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Behind a reverse proxy the client is the proxy: trust that many X-Forwarded-* hops,
         # so sign-in throttling counts the real client addresses.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    # Outermost: every line logged during a request, error handlers included, has its id.
+    app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     engine = make_engine(app.config["DATABASE_URL"],
                          busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
     app.extensions["plaza"] = Plaza(engine, make_session_factory(engine))
 
+    install_metrics(app)  # first: its clock starts before any other before_request may refuse
     i18n.init_app(app)
     csrf = CSRFProtect(app)
     csrf.exempt(api_blueprint)  # the API authenticates with bearer tokens, never cookies
@@ -99,9 +105,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def openapi() -> Any:
         return openapi_document("Plaza store server", API_VERSION)
 
-    @app.get("/healthz")
-    def health() -> Any:
-        return {"status": "ok"}
+    install_health(app)
 
     @app.teardown_appcontext
     def close_session(_exc: BaseException | None) -> None:

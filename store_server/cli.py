@@ -23,6 +23,11 @@ def _plaza() -> Any:
 @click.group(cls=FlaskGroup, create_app=lambda: _create_app())
 def main() -> None:
     """Plaza store server."""
+    from store_server.config import Settings
+    from store_server.monitoring.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
 
 
 def _create_app() -> Flask:
@@ -37,6 +42,15 @@ def register_commands(app: Flask) -> None:
 
     for group in (db, inventory, orders, users, demo, webhooks, customers, recommendations):
         app.cli.add_command(group)
+    app.cli.add_command(settings_table)
+
+
+@click.command("settings")
+def settings_table() -> None:
+    """Print every setting with its default and meaning (the README's table)."""
+    from store_server.config import settings_table
+
+    click.echo(settings_table(), nl=False)
 
 
 @click.group()

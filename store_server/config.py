@@ -1,8 +1,14 @@
-"""Configuration from the environment, with secrets generated on first run.
+"""Every setting of the store server, with its default and its meaning, in one place.
 
-Every setting has a working default so that a fresh checkout runs with one command: the
-database is a SQLite file in the instance folder and the secret key is created there, never
-committed. Set ``DATABASE_URL`` (``postgresql://...``) for PostgreSQL.
+Settings come from the environment (``PLAZA_*``, and ``DATABASE_URL``), read and checked by
+pydantic-settings into one ``Settings`` object; each works out of the box, so a fresh checkout
+runs with one command: the database is a SQLite file in the instance folder and the keys are
+generated there on first run, never committed. The README's configuration table is printed
+from this class (``store-server settings``) and a test holds the two in step.
+
+The Flask app sees the settings as its ``config`` mapping, under the keys the code has always
+used (``flask_config``); modules read them there and keep no defaults of their own: a module
+that needs a default outside an app (a dataclass built in a test) takes it from ``default()``.
 """
 
 from __future__ import annotations
@@ -10,11 +16,159 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, TypeAdapter
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PREFIX = "PLAZA_"
+
+
+def _setting(default: Any, meaning: str, *, key: str | None = None, shown: str | None = None,
+             secret: bool = False, **kwargs: Any) -> Any:
+    """A setting: its default, its meaning (the README says it), the key the Flask config
+    knows it by when that is not the variable's name without ``PLAZA_``, and how the README
+    shows a default that is worked out at run time."""
+    extra = {k: v for k, v in (("config_key", key), ("shown", shown)) if v is not None}
+    return Field(default, description=meaning, json_schema_extra=extra or None, repr=not secret,
+                 **kwargs)
+
+
+class Settings(BaseSettings):
+    """The store server's settings; the environment variable is ``PLAZA_`` + the name upper-cased."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_ignore_empty=True, extra="ignore",
+                                      populate_by_name=True, frozen=True)
+
+    # -- where things are
+    database_url: str | None = _setting(
+        None, "`sqlite:///…` or `postgresql://…`", shown="SQLite file in the instance folder",
+        validation_alias=AliasChoices("DATABASE_URL", "PLAZA_DATABASE_URL", "database_url"))
+    instance: Path | None = _setting(
+        None, "instance folder: database, generated keys, demo credentials, sandbox keys",
+        shown="`./instance`")
+    public_url: str = _setting(
+        "http://127.0.0.1:5000", "public base URL: GS1 Digital Link QR codes and e-receipts point here")
+    sqlite_busy_timeout_ms: int = _setting(
+        30000, "how long a SQLite writer waits for the one write lock before giving up (ms)")
+
+    # -- keys (generated into the instance folder unless given; give every server the same)
+    secret_key: str | None = _setting(None, "signs back-office sessions", shown="generated",
+                                      secret=True)
+    member_qr_key: str | None = _setting(None, "signs member QR codes", shown="generated", secret=True)
+    sealing_key: str | None = _setting(
+        None, "seals the secrets Plaza must read back (webhook signing secrets) at rest",
+        shown="generated", secret=True)
+    member_qr_ttl_minutes: int = _setting(
+        1440, "a member QR expires this long after issue; `0`: only revocation ends it")
+
+    # -- HTTP
+    secure_cookies: bool = _setting(False, "`1` behind HTTPS: cookies only over TLS",
+                                    key="SESSION_COOKIE_SECURE", shown="`0`")
+    trusted_proxies: int = _setting(
+        0, "reverse proxies in front of the server whose `X-Forwarded-For` is trusted")
+    max_request_bytes: int = _setting(4 * 1024 * 1024, "larger request bodies are refused with 413",
+                                      key="MAX_CONTENT_LENGTH")
+    backoffice_idle_minutes: float = _setting(
+        60, "a back-office session ends after this long without a request (and after 12 h at most)")
+
+    # -- orders and sign-in
+    order_reservation_minutes: float = _setting(15, "how long an unpaid online order holds its stock")
+    signin_account_limit: int = _setting(5, "failed sign-ins per account before it is locked out")
+    signin_source_limit: int = _setting(
+        30, "failed sign-ins from one address or till, any account, before it is locked out")
+    signin_window_s: float = _setting(900, "the window failed sign-ins are counted in (s)")
+    signin_lockout_s: float = _setting(300, "how long a lockout lasts (s)")
+    argon2_profile: Literal["RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST"] = _setting(
+        "RFC_9106_LOW_MEMORY", "Argon2 cost of new password and PIN hashes (`CHEAPEST` is for tests)")
+
+    # -- webhooks (docs/WEBHOOKS.md)
+    webhook_max_attempts: int = _setting(15, "attempts at a webhook delivery before it is given up")
+    webhook_backoff_base_s: float = _setting(
+        30, "a failed delivery is retried after base × 2^(n−1) s, jittered, ...")
+    webhook_backoff_max_s: float = _setting(21600, "... but never later than this (s)")
+    webhook_timeout_s: float = _setting(5, "connect and read timeout of one delivery (s)")
+    webhook_batch_size: int = _setting(32, "deliveries a worker claims at a time")
+    webhook_concurrency: int = _setting(8, "deliveries a worker sends at once")
+
+    # -- payments (docs/PAYMENTS.md): the Alipay gateway, our sandbox by default in the demo
+    alipay_gateway_url: str | None = _setting(
+        None, "the gateway's `gateway.do`; unset: only cash is taken", key="PLAZA_ALIPAY_GATEWAY_URL")
+    alipay_app_id: str | None = _setting(None, "the merchant's app id", key="PLAZA_ALIPAY_APP_ID")
+    alipay_private_key: str | None = _setting(
+        None, "the merchant's private key (PEM), or a file holding it:", key="PLAZA_ALIPAY_PRIVATE_KEY",
+        secret=True)
+    alipay_private_key_file: str | None = _setting(None, "... the file",
+                                                   key="PLAZA_ALIPAY_PRIVATE_KEY_FILE")
+    alipay_public_key: str | None = _setting(
+        None, "the gateway's public key (PEM), or a file holding it:", key="PLAZA_ALIPAY_PUBLIC_KEY")
+    alipay_public_key_file: str | None = _setting(None, "... the file", key="PLAZA_ALIPAY_PUBLIC_KEY_FILE")
+    alipay_notify_url: str | None = _setting(
+        None, "where the gateway sends payment notifications", key="PLAZA_ALIPAY_NOTIFY_URL")
+    alipay_currency: str = _setting("CNY", "the currency the merchant account charges in",
+                                    key="PLAZA_ALIPAY_CURRENCY")
+    alipay_settle_currency: str | None = _setting(
+        None, "the currency it settles in, when not the one it charges", key="PLAZA_ALIPAY_SETTLE_CURRENCY")
+    alipay_seller_id: str | None = _setting(
+        None, "the merchant's seller id: notifications for another seller are refused",
+        key="PLAZA_ALIPAY_SELLER_ID")
+    alipay_connect_timeout: float = _setting(5, "connect timeout of a gateway call (s)",
+                                             key="PLAZA_ALIPAY_CONNECT_TIMEOUT")
+    alipay_read_timeout: float = _setting(15, "read timeout of a gateway call (s)",
+                                          key="PLAZA_ALIPAY_READ_TIMEOUT")
+    alipay_trade_listing_url: str | None = _setting(
+        None, "where the day's trades are listed for reconciliation", key="PLAZA_ALIPAY_TRADE_LISTING_URL",
+        shown="the sandbox's, beside its gateway")
+    payment_poll_interval: float = _setting(
+        3, "a payment code waiting for the shopper is asked about this often (s) ...",
+        key="PLAZA_PAYMENT_POLL_INTERVAL")
+    payment_poll_limit: float = _setting(60, "... for this long (s), then cancelled",
+                                         key="PLAZA_PAYMENT_POLL_LIMIT")
+    payment_cancel_retry_s: float = _setting(1, "pause between attempts at a cancel (s)",
+                                             key="PLAZA_PAYMENT_CANCEL_RETRY_S")
+    payment_qr_timeout_minutes: int = _setting(
+        5, "an unpaid QR is closed after this long (the gateway too)", key="PLAZA_PAYMENT_QR_TIMEOUT_MINUTES")
+    payment_query_interval: float = _setting(
+        3, "a reader waiting on a QR asks the gateway this often when no notification came (s)",
+        key="PLAZA_PAYMENT_QUERY_INTERVAL")
+    payment_create_wait: float = _setting(
+        5, "creating a payment-code payment answers once settled or after this long (s)",
+        key="PLAZA_PAYMENT_CREATE_WAIT")
+
+    # -- running it (docs/ARCHITECTURE.md, "Running it")
+    log_format: Literal["json", "text"] = _setting(
+        "json", "`json`: one JSON object a line, for log collectors; `text`: for people")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = _setting(
+        "INFO", "the least severe log lines written")
+    access_log: bool = _setting(True, "gunicorn writes a line for every request (`0`: it does not)",
+                                shown="`1`")
+    metrics_token: str | None = _setting(
+        None, "a bearer token that lets a scraper read `/metrics` from another machine; "
+        "without one only the server's own machine may", shown="none: loopback only", secret=True)
+    device_report_interval_s: float = _setting(
+        10, "a device's reported sync position and outbox depth are written at most this often (s)")
+
+    @classmethod
+    def env_name(cls, name: str) -> str:
+        return "DATABASE_URL" if name == "database_url" else PREFIX + name.upper()
+
+    @classmethod
+    def config_key(cls, name: str) -> str:
+        """The key of the Flask config (and of test overrides) this setting is known by."""
+        extra = cls.model_fields[name].json_schema_extra
+        if isinstance(extra, dict) and extra.get("config_key"):
+            return str(extra["config_key"])
+        return name.upper()
+
+
+def default(name: str) -> Any:
+    """A setting's default, for code that runs without an app (a dataclass built in a test)."""
+    field = Settings.model_fields[name]
+    return TypeAdapter(field.annotation).validate_python(field.default)
 
 
 def instance_path() -> Path:
-    return Path(os.environ.get("PLAZA_INSTANCE", Path.cwd() / "instance")).resolve()
+    return (Settings().instance or Path.cwd() / "instance").resolve()
 
 
 def _secret(folder: Path, name: str) -> str:
@@ -29,68 +183,44 @@ def _secret(folder: Path, name: str) -> str:
 
 
 def load_config(folder: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Flask config: the settings from the environment, ``overrides`` (a test's config, by
+    config key) checked the same way, and the fixed Flask options."""
     overrides = dict(overrides or {})
     folder.mkdir(parents=True, exist_ok=True)
-    env = os.environ
+    by_key = {Settings.config_key(name): name for name in Settings.model_fields}
+    given = {by_key[k]: overrides.pop(k) for k in list(overrides) if k in by_key}
+    settings = Settings(**given)
     config: dict[str, Any] = {
-        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{folder / 'plaza.sqlite3'}",
-        "PUBLIC_URL": env.get("PLAZA_PUBLIC_URL", "http://127.0.0.1:5000"),
-        "SQLITE_BUSY_TIMEOUT_MS": int(env.get("PLAZA_SQLITE_BUSY_TIMEOUT_MS", "30000")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env.get("PLAZA_SECURE_COOKIES", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_SORT_KEYS": False,
-        # Bodies above this are refused with 413 before anything reads them (a sales batch of
-        # 500 sales is far below it).
-        "MAX_CONTENT_LENGTH": int(env.get("PLAZA_MAX_REQUEST_BYTES", str(4 * 1024 * 1024))),
-        # How long an unpaid online order holds its stock.
-        "ORDER_RESERVATION_MINUTES": float(env.get("PLAZA_ORDER_RESERVATION_MINUTES", "15")),
-        # Sign-in throttling: wrong passwords/PINs per account and per address (or till) in a
-        # window; past the limit, the account or address is locked out for a while.
-        "SIGNIN_ACCOUNT_LIMIT": int(env.get("PLAZA_SIGNIN_ACCOUNT_LIMIT", "5")),
-        "SIGNIN_SOURCE_LIMIT": int(env.get("PLAZA_SIGNIN_SOURCE_LIMIT", "30")),
-        "SIGNIN_WINDOW_S": float(env.get("PLAZA_SIGNIN_WINDOW_S", "900")),
-        "SIGNIN_LOCKOUT_S": float(env.get("PLAZA_SIGNIN_LOCKOUT_S", "300")),
-        # Reverse proxies in front of the server whose X-Forwarded-For is trusted (0: none).
-        "TRUSTED_PROXIES": int(env.get("PLAZA_TRUSTED_PROXIES", "0")),
-        # Back-office sessions end after this long without a request, and after 12 h at most.
-        "BACKOFFICE_IDLE_MINUTES": float(env.get("PLAZA_BACKOFFICE_IDLE_MINUTES", "60")),
-        # Webhook worker: retries back off base × 2^(n−1) s (capped, jittered) up to max attempts.
-        "WEBHOOK_MAX_ATTEMPTS": int(env.get("PLAZA_WEBHOOK_MAX_ATTEMPTS", "15")),
-        "WEBHOOK_BACKOFF_BASE_S": float(env.get("PLAZA_WEBHOOK_BACKOFF_BASE_S", "30")),
-        "WEBHOOK_BACKOFF_MAX_S": float(env.get("PLAZA_WEBHOOK_BACKOFF_MAX_S", "21600")),
-        "WEBHOOK_TIMEOUT_S": float(env.get("PLAZA_WEBHOOK_TIMEOUT_S", "5")),
-        "WEBHOOK_BATCH_SIZE": int(env.get("PLAZA_WEBHOOK_BATCH_SIZE", "32")),
-        "WEBHOOK_CONCURRENCY": int(env.get("PLAZA_WEBHOOK_CONCURRENCY", "8")),
+        "PLAZA_SETTINGS": settings,
     }
-    # Payments: the Alipay gateway (our sandbox writes these to plaza-payment.env) and timing.
-    # Keys come from the environment or files outside the repository, never from the source tree.
-    for name in ("GATEWAY_URL", "APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_FILE", "PUBLIC_KEY",
-                 "PUBLIC_KEY_FILE", "NOTIFY_URL", "CURRENCY", "CONNECT_TIMEOUT", "READ_TIMEOUT",
-                 "TRADE_LISTING_URL"):
-        config["PLAZA_ALIPAY_" + name] = env.get("PLAZA_ALIPAY_" + name) or None
-    config.update({
-        # Payment code: ask the gateway every 3 s for up to 60 s while the shopper confirms.
-        "PLAZA_PAYMENT_POLL_INTERVAL": float(env.get("PLAZA_PAYMENT_POLL_INTERVAL", "3")),
-        "PLAZA_PAYMENT_POLL_LIMIT": float(env.get("PLAZA_PAYMENT_POLL_LIMIT", "60")),
-        "PLAZA_PAYMENT_CANCEL_RETRY_S": float(env.get("PLAZA_PAYMENT_CANCEL_RETRY_S", "1")),
-        # An unpaid QR is closed after this long (the gateway is told too).
-        "PLAZA_PAYMENT_QR_TIMEOUT_MINUTES": int(env.get("PLAZA_PAYMENT_QR_TIMEOUT_MINUTES", "5")),
-        # A reader waiting on a QR asks the gateway this often when no notification came.
-        "PLAZA_PAYMENT_QUERY_INTERVAL": float(env.get("PLAZA_PAYMENT_QUERY_INTERVAL", "3")),
-        # Creating a payment-code payment answers when settled or after this many seconds.
-        "PLAZA_PAYMENT_CREATE_WAIT": float(env.get("PLAZA_PAYMENT_CREATE_WAIT", "5")),
-    })
+    for name in Settings.model_fields:
+        config[Settings.config_key(name)] = getattr(settings, name)
+    config["DATABASE_URL"] = settings.database_url or f"sqlite:///{folder / 'plaza.sqlite3'}"
+    # Keys every server process of the chain must share (the instance folder or the environment).
+    for name, key in (("secret_key", "SECRET_KEY"), ("member_qr_key", "MEMBER_QR_KEY"),
+                      ("sealing_key", "SEALING_KEY")):
+        config[key] = getattr(settings, name) or _secret(folder, name)
     config.update(overrides)
-    if "SECRET_KEY" not in config:
-        config["SECRET_KEY"] = env.get("PLAZA_SECRET_KEY") or _secret(folder, "secret_key")
-    # Signs member QRs; every server process of the chain must share it (the instance folder
-    # or the environment). A member QR expires after this long; 0 means only revocation ends it.
-    if "MEMBER_QR_KEY" not in config:
-        config["MEMBER_QR_KEY"] = env.get("PLAZA_MEMBER_QR_KEY") or _secret(folder, "member_qr_key")
-    # Seals the secrets we must read back (webhook signing secrets); shared like the QR key.
-    if "SEALING_KEY" not in config:
-        config["SEALING_KEY"] = env.get("PLAZA_SEALING_KEY") or _secret(folder, "sealing_key")
-    config.setdefault("MEMBER_QR_TTL_MINUTES", int(env.get("PLAZA_MEMBER_QR_TTL_MINUTES", "1440")))
     return config
+
+
+def settings_table() -> str:
+    """The README's configuration table, from the declarations above."""
+    lines = ["| variable | meaning | default |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        if "shown" in extra:
+            shown = str(extra["shown"])
+        elif field.default is None:
+            shown = ""
+        elif isinstance(field.default, bool):
+            shown = f"`{int(field.default)}`"
+        else:
+            shown = f"`{field.default}`"
+        lines.append(f"| `{Settings.env_name(name)}` | {field.description} | {shown} |")
+    return "\n".join(lines) + "\n"
+

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
+from functools import cache
 from typing import Any, Literal
 
 from argon2 import PasswordHasher, profiles
@@ -16,31 +16,35 @@ from store_server.accounts import throttle
 from store_server.accounts.models import ApiToken, User
 from store_server.accounts.throttle import Attempt, ThrottleRules
 from store_server.api.auth import Principal, hash_token, new_token
+from store_server.config import Settings
 from store_server.db import transaction, utcnow
 from store_server.errors import AlreadyExists, Forbidden, NotFound, Unauthorized
 from store_server.events.service import record
 from store_server.locations.models import Location
 from store_server.locations.service import get_location
 
-# RFC 9106's recommended profile in production; the test suite sets PLAZA_ARGON2_PROFILE=CHEAPEST
-# so that building a chain of users per test does not cost a second. Hashes record their own
-# parameters, so either kind verifies under both settings.
-_hasher = PasswordHasher.from_parameters(
-    getattr(profiles, os.environ.get("PLAZA_ARGON2_PROFILE", "RFC_9106_LOW_MEMORY"))
-)
-# Verified against when the user does not exist, so a wrong username costs as long as a
-# wrong password and response times do not reveal which accounts exist.
-_DUMMY_HASH = _hasher.hash("plaza-no-such-user")
 USER_TOKEN_LIFETIME = timedelta(hours=12)
 
 
+@cache
+def _hasher() -> tuple[PasswordHasher, str]:
+    """The password hasher and a hash verified against when the user does not exist (so a
+    wrong username costs as long as a wrong password and response times do not reveal which
+    accounts exist). RFC 9106's recommended profile in production; the test suite sets
+    PLAZA_ARGON2_PROFILE=CHEAPEST so that building a chain of users per test does not cost a
+    second. Hashes record their own parameters, so either kind verifies under both settings."""
+    hasher = PasswordHasher.from_parameters(getattr(profiles, Settings().argon2_profile))
+    return hasher, hasher.hash("plaza-no-such-user")
+
+
 def hash_secret(secret: str) -> str:
-    return _hasher.hash(secret)
+    return _hasher()[0].hash(secret)
 
 
 def check_secret(stored: str | None, secret: str) -> bool:
+    hasher, dummy = _hasher()
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, secret) and stored is not None
+        return hasher.verify(stored or dummy, secret) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -20,6 +20,7 @@ from sqlalchemy import case, delete, literal, select, update
 from sqlalchemy.orm import Session
 
 from store_server.accounts.models import AuditEntry, SignInThrottle
+from store_server.config import default
 from store_server.db import is_postgres, transaction, utcnow
 from store_server.errors import DomainError
 
@@ -38,10 +39,11 @@ class TooManyAttempts(DomainError):
 
 @dataclass(frozen=True, slots=True)
 class ThrottleRules:
-    account_limit: int = 5     # wrong passwords or PINs for one account
-    source_limit: int = 30     # wrong attempts from one address or till, any account
-    window: timedelta = timedelta(minutes=15)
-    lockout: timedelta = timedelta(minutes=5)
+    # Defaults and meanings: store_server.config (PLAZA_SIGNIN_*).
+    account_limit: int = default("signin_account_limit")  # wrong passwords or PINs for one account
+    source_limit: int = default("signin_source_limit")  # from one address or till, any account
+    window: timedelta = timedelta(seconds=default("signin_window_s"))
+    lockout: timedelta = timedelta(seconds=default("signin_lockout_s"))
 
     @classmethod
     def from_config(cls, config: Any) -> ThrottleRules:

@@ -232,6 +232,8 @@ def operation(
             if roles is not None:
                 principal = authenticate(session, request.headers.get("Authorization"))
                 require_role(principal, roles)
+                if principal.kind == "device":
+                    _note_device_report(session, principal)
             ctx = Ctx(session=session, principal=principal)
             if query is not None:
                 ctx.query = parse_query(query)
@@ -269,6 +271,23 @@ def operation(
         return fn
 
     return decorate
+
+
+# What a till or kiosk reports with its sync calls (pos_client.server_api), for the metrics.
+OUTBOX_DEPTH_HEADER = "Plaza-Outbox-Depth"
+FEED_POSITION_HEADER = "Plaza-Feed-Position"
+
+
+def _note_device_report(session: Session, principal: Principal) -> None:
+    from store_server.devices.service import note_sync_report
+
+    def number(header: str) -> int | None:
+        value = request.headers.get(header, "")
+        return int(value) if value.isdigit() and len(value) <= 18 else None
+
+    note_sync_report(session, principal.id, outbox_depth=number(OUTBOX_DEPTH_HEADER),
+                     feed_position=number(FEED_POSITION_HEADER),
+                     every_s=float(current_app.config["DEVICE_REPORT_INTERVAL_S"]))
 
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")

@@ -220,7 +220,7 @@ class QRSettings:
 
     @classmethod
     def from_config(cls, config: Any) -> QRSettings:
-        minutes = int(config.get("MEMBER_QR_TTL_MINUTES", 1440))
+        minutes = int(config["MEMBER_QR_TTL_MINUTES"])
         return cls(str(config["MEMBER_QR_KEY"]).encode(),
                    timedelta(minutes=minutes) if minutes > 0 else None)
 

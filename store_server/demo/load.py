@@ -32,6 +32,7 @@ from store_server.catalog.service import (
     set_prices,
     sku_documents,
 )
+from store_server.config import instance_path
 from store_server.db import transaction, utcnow
 from store_server.demo.catalogue import ProductSpec, demo_catalogue, large_catalogue
 from store_server.demo.history import load_purchase_history
@@ -118,7 +119,7 @@ def _opening_quantity(sku_code: str, sold_by: str, category: str) -> int:
 
 
 def _credentials_file() -> Path:
-    return Path(os.environ.get("PLAZA_INSTANCE", Path.cwd() / "instance")) / "demo-credentials.json"
+    return instance_path() / "demo-credentials.json"
 
 
 def load_demo(session: Session) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from store_server.demo.catalogue import demo_catalogue
 from store_server.demo.load import load_demo
 from store_server.devices.service import DeviceIn, enrol_device
 from store_server.migrate import upgrade
+from store_server.monitoring.logs import configure_logging
 
 PRINTER_PORT, PRINTER_PAGE_PORT, SANDBOX_PORT, TILL_PORT = 9100, 9101, 8700, 8765
 DEMO_ALIPAY_CURRENCY = os.environ.get("PLAZA_ALIPAY_CURRENCY", "EUR")
@@ -65,6 +66,8 @@ def _payment_env(env_file: Path, port: int) -> dict[str, str]:
 
 
 def run_demo(host: str, port: int) -> None:
+    if not os.environ.get("PLAZA_LOG_FORMAT"):
+        configure_logging("text")  # a person reads this terminal
     folder = instance_path()
     app = create_app()
     plaza = app.extensions["plaza"]
@@ -73,7 +76,9 @@ def run_demo(host: str, port: int) -> None:
         summary = load_demo(session)
     plaza.engine.dispose()
 
-    env = {**os.environ, "PLAZA_INSTANCE": str(folder),
+    # Logs for the person watching the terminal: text, and no access lines (the till's feed
+    # polls every 2 s would scroll the banner and its PINs away).
+    env = {"PLAZA_LOG_FORMAT": "text", "PLAZA_ACCESS_LOG": "0", **os.environ, "PLAZA_INSTANCE": str(folder),
            "PLAZA_PUBLIC_URL": os.environ.get("PLAZA_PUBLIC_URL", f"http://{host}:{port}")}
     children = [
         subprocess.Popen([_bin("plaza-virtual-printer"), "--host", "127.0.0.1",
@@ -90,8 +95,7 @@ def run_demo(host: str, port: int) -> None:
     _wait_for(f"http://127.0.0.1:{SANDBOX_PORT}/", 20)
     server_env = {**env, **_payment_env(folder / "payment-sandbox" / "plaza-payment.env", port)}
     # Threads as well as processes: a till waiting on a wallet payment long-polls for up to
-    # 25 s, and must not hold a whole worker while the other tills and the shop wait. No access
-    # log: the till's feed polls every 2 s would scroll the banner (and its PINs) away.
+    # 25 s, and must not hold a whole worker while the other tills and the shop wait.
     children.append(
         subprocess.Popen([_bin("gunicorn"), "-c", "python:store_server.gunicorn_conf",
                           "--workers", "2", "--threads", "8", "--bind", f"{host}:{port}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store_server.db import Base, BigID, UTCDateTime, utcnow
@@ -30,3 +30,7 @@ class Device(Base):
     created_by: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the device last reported with its sync calls (metrics): the last event seq it has
+    # applied, and how many documents wait in its outbox.
+    feed_position: Mapped[int | None] = mapped_column(BigInteger)
+    outbox_depth: Mapped[int | None] = mapped_column(Integer)

@@ -8,12 +8,15 @@ after a day and work once.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import time
 from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from store_server.accounts import throttle
@@ -27,6 +30,7 @@ from store_server.events.service import record
 from store_server.locations.models import Location
 from store_server.locations.service import get_location
 
+log = logging.getLogger(__name__)
 PAIRING_LIFETIME = timedelta(hours=24)
 # No 0/O, 1/I/L: the code is read off a screen and typed on a till.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -146,3 +150,37 @@ def list_devices(session: Session, by: Principal) -> list[dict[str, Any]]:
     if by.store_id is not None:
         stmt = stmt.where(Device.store_id == by.store_id)
     return [device_document(session, d) for d in session.execute(stmt).scalars()]
+
+
+# Device id → when this process last wrote that device's sync report (time.monotonic()).
+_reported: dict[int, float] = {}
+
+
+def note_sync_report(session: Session, device_id: int, *, outbox_depth: int | None,
+                     feed_position: int | None, every_s: float) -> None:
+    """Keep what a device said with a sync call: the last event seq it applied and how many
+    documents wait in its outbox (the metrics show its lag and backlog from them), and when.
+
+    A till syncs every few seconds; writing each report would add a write transaction to every
+    sync, so each server process writes a device's report at most every ``every_s``. A report
+    that cannot be written is dropped: the sync itself must not fail for it.
+    """
+    if outbox_depth is None and feed_position is None:
+        return
+    now = time.monotonic()
+    last = _reported.get(device_id)
+    if last is not None and now - last < every_s:
+        return
+    _reported[device_id] = now
+    values: dict[str, Any] = {"last_seen_at": utcnow()}
+    if outbox_depth is not None:
+        values["outbox_depth"] = outbox_depth
+    if feed_position is not None:
+        values["feed_position"] = feed_position
+    try:
+        with transaction(session):
+            session.execute(update(Device).where(Device.id == device_id).values(**values)
+                            .execution_options(synchronize_session=False))
+    except DBAPIError as exc:
+        session.rollback()
+        log.warning("device %s: its sync report was not kept (%s)", device_id, type(exc.orig).__name__)

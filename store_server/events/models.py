@@ -25,6 +25,8 @@ class Event(Base):
     location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The request that wrote it (X-Request-Id): its webhooks send it on as Plaza-Request-Id.
+    request_id: Mapped[str | None] = mapped_column(String(128))
 
 
 class EventCounter(Base):

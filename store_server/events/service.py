@@ -12,10 +12,16 @@ with one holding that row and waiting for the counter. So ``record_many`` only q
 events; they are numbered and written when the transaction commits, after everything else
 (the ``before_commit`` hook below). Events queued inside a savepoint that rolls back are
 dropped with it, and a rolled-back transaction writes none.
+
+Each event keeps the id of the request that wrote it (its webhooks carry it on), and once the
+transaction has committed, the listeners registered with ``on_committed`` hear of its events
+(the metrics count orders and payment outcomes there, whichever process committed them).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +30,9 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from store_server.db import utcnow
 from store_server.events.models import Event, EventCounter
+from store_server.monitoring.logs import current_request_id
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +54,14 @@ _ALLOCATE = (
 )
 _INSERT_EVENTS = Event.__table__.insert()
 _QUEUE = "plaza_events"  # session.info key: [(innermost transaction, event), ...]
+_WRITTEN = "plaza_events_written"  # session.info key: the events of the committing transaction
+_LISTENERS: list[Callable[[list[NewEvent]], None]] = []
+
+
+def on_committed(listener: Callable[[list[NewEvent]], None]) -> None:
+    """Call ``listener`` with the events of every transaction of this process that commits."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
 
 
 def record_many(session: Session, events: list[NewEvent]) -> None:
@@ -80,12 +97,24 @@ def _write_queued(session: Session) -> None:
     last = int(conn.execute(_ALLOCATE, {"count": len(queued)}).scalar_one())
     first = last - len(queued) + 1
     now = utcnow()
+    request_id = current_request_id()
     conn.execute(_INSERT_EVENTS, [
         {"seq": first + i, "type": e.type, "resource_type": e.resource_type,
          "resource_id": e.resource_id, "location_id": e.location_id, "payload": e.payload,
-         "occurred_at": now}
+         "occurred_at": now, "request_id": request_id}
         for i, (_scope, e) in enumerate(queued)
     ])
+    if _LISTENERS:
+        session.info[_WRITTEN] = [e for _scope, e in queued]
+
+
+def _tell_listeners(session: Session) -> None:
+    events = session.info.pop(_WRITTEN, None)
+    for listener in _LISTENERS if events else ():
+        try:
+            listener(events)
+        except Exception:  # a listener (metrics) must never turn a committed change into an error
+            log.exception("an events listener failed")
 
 
 def _drop_rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
@@ -107,9 +136,11 @@ def _drop_rolled_back(session: Session, rolled_back: SessionTransaction) -> None
 def _forget_on_end(session: Session, ended: SessionTransaction) -> None:
     if ended.parent is None:  # the whole transaction is over, whichever way it ended
         session.info.pop(_QUEUE, None)
+        session.info.pop(_WRITTEN, None)
 
 
 event.listen(Session, "before_commit", _write_queued)
+event.listen(Session, "after_commit", _tell_listeners)
 event.listen(Session, "after_soft_rollback", _drop_rolled_back)
 event.listen(Session, "after_transaction_end", _forget_on_end)
 

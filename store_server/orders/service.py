@@ -456,6 +456,11 @@ def _overdue(now: datetime) -> Any:
     return select(Order).where(Order.status == "reserved", Order.expires_at < now)
 
 
+def count_overdue(session: Session, now: datetime) -> int:
+    """Reserved orders past their time that no expiry pass has released yet (the backlog)."""
+    return int(session.scalar(select(func.count()).select_from(_overdue(now).subquery())) or 0)
+
+
 def _release_expired(session: Session, orders: list[Order], actor: str, now: datetime,
                      lines: dict[int, list[tuple[int, int]]],
                      locked: dict[tuple[int, int], StockLevel] | None = None) -> None:

@@ -20,6 +20,7 @@ import base64
 import enum
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -31,6 +32,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from retail.money import Money, MoneyError
+from store_server.config import default
+from store_server.monitoring.logs import REQUEST_ID_HEADER, current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -232,13 +235,13 @@ class GatewayConfig:
     # (default: the same). A domestic account prices and settles in CNY and sends neither
     # field. Anything else is a cross-border account: Alipay reads ``total_amount`` in CNY
     # unless ``trans_currency`` says otherwise, so every amount goes out with its currency.
-    currency: str = "CNY"
+    currency: str = default("alipay_currency")
     settle_currency: str | None = None
     # The merchant's Alipay user id (2088…, "PID"): notifications must name it as seller_id.
     seller_id: str | None = None
-    connect_timeout: float = 5.0
+    connect_timeout: float = default("alipay_connect_timeout")
     # A read timeout does not mean failure: the flows query after it.
-    read_timeout: float = 15.0
+    read_timeout: float = default("alipay_read_timeout")
 
     def __post_init__(self) -> None:
         for name in ("currency", "settle_currency"):
@@ -287,12 +290,13 @@ class GatewayConfig:
             merchant_private_key=key_text("PRIVATE_KEY"),
             gateway_public_key=key_text("PUBLIC_KEY"),
             notify_url=config.get(prefix + "NOTIFY_URL") or None,
-            currency=str(config.get(prefix + "CURRENCY") or "CNY").upper(),
+            currency=str(config.get(prefix + "CURRENCY") or default("alipay_currency")).upper(),
             settle_currency=str(config[prefix + "SETTLE_CURRENCY"]).upper()
             if config.get(prefix + "SETTLE_CURRENCY") else None,
             seller_id=str(config[prefix + "SELLER_ID"]) if config.get(prefix + "SELLER_ID") else None,
-            connect_timeout=float(config.get(prefix + "CONNECT_TIMEOUT") or 5.0),
-            read_timeout=float(config.get(prefix + "READ_TIMEOUT") or 15.0),
+            connect_timeout=float(config.get(prefix + "CONNECT_TIMEOUT")
+                                  or default("alipay_connect_timeout")),
+            read_timeout=float(config.get(prefix + "READ_TIMEOUT") or default("alipay_read_timeout")),
         )
 
 
@@ -692,10 +696,15 @@ class AlipayGateway:
         signed = dict(params, sign=rsa2_sign(self._private_key, signing_string(params)))
 
         raw = ""
+        # The request on whose behalf we call goes with the call (outside the signed fields, so
+        # the gateway ignores it; our sandbox logs it) and on the log line.
+        rid = current_request_id()
+        started = time.monotonic()
         try:
             response = self._session.post(
                 self.config.gateway_url,
                 data=signed,
+                headers={REQUEST_ID_HEADER: rid} if rid else None,
                 timeout=(self.config.connect_timeout, self.config.read_timeout),
             )
             raw = response.content.decode("utf-8")
@@ -717,6 +726,9 @@ class AlipayGateway:
                 method=method, outcome=Outcome.UNKNOWN, problem="answer is not UTF-8"
             )
         self._record(method, params, raw, result.outcome)
+        log.info("gateway %s: %s", method, result.outcome, extra={
+            "gateway_method": method, "outcome": str(result.outcome),
+            "duration_ms": round((time.monotonic() - started) * 1000, 1)})
         if result.outcome is Outcome.UNKNOWN:
             log.warning("%s outcome unknown: %s", method, result.problem or result.sub_code)
         return result

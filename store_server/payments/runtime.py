@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from retail.money import Money, MoneyError
 from store_server.db import transaction
 from store_server.errors import DomainError
+from store_server.monitoring.logs import current_request_id, request_id
 
 from .code_payment import PollPolicy
 from .gateway import (
@@ -171,12 +172,13 @@ class PaymentSettings:
             listing = gateway.gateway_url[: -len("gateway.do")] + "_sandbox/trades"
         return cls(
             gateway=gateway,
-            poll=PollPolicy(interval=float(config.get("PLAZA_PAYMENT_POLL_INTERVAL", 3.0)),
-                            limit=float(config.get("PLAZA_PAYMENT_POLL_LIMIT", 60.0)),
-                            cancel_retry_interval=float(config.get("PLAZA_PAYMENT_CANCEL_RETRY_S", 1.0))),
-            qr_timeout_minutes=int(config.get("PLAZA_PAYMENT_QR_TIMEOUT_MINUTES", 5)),
-            query_interval=float(config.get("PLAZA_PAYMENT_QUERY_INTERVAL", 3.0)),
-            create_wait=float(config.get("PLAZA_PAYMENT_CREATE_WAIT", 5.0)),
+            # Defaults and meanings: store_server.config (PLAZA_PAYMENT_*).
+            poll=PollPolicy(interval=float(config["PLAZA_PAYMENT_POLL_INTERVAL"]),
+                            limit=float(config["PLAZA_PAYMENT_POLL_LIMIT"]),
+                            cancel_retry_interval=float(config["PLAZA_PAYMENT_CANCEL_RETRY_S"])),
+            qr_timeout_minutes=int(config["PLAZA_PAYMENT_QR_TIMEOUT_MINUTES"]),
+            query_interval=float(config["PLAZA_PAYMENT_QUERY_INTERVAL"]),
+            create_wait=float(config["PLAZA_PAYMENT_CREATE_WAIT"]),
             trade_listing_url=listing,
             problem=problem,
         )
@@ -241,7 +243,9 @@ class Payments:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="payment")
-            future = self._executor.submit(_logged, fn)
+            # Under the caller's request id: the charge logs and calls the gateway with it. (Only
+            # the id: the rest of the caller's context, its write intent say, stays behind.)
+            future = self._executor.submit(_logged, fn, current_request_id())
             self._futures.add(future)
             future.add_done_callback(self._futures.discard)
 
@@ -268,8 +272,9 @@ class _FlowGateway(AlipayGateway):
         return super().cancel(out_trade_no)
 
 
-def _logged(fn: Callable[[], None]) -> None:
-    try:
-        fn()
-    except Exception:
-        log.exception("background payment work failed")
+def _logged(fn: Callable[[], None], rid: str | None = None) -> None:
+    with request_id(rid):
+        try:
+            fn()
+        except Exception:
+            log.exception("background payment work failed")

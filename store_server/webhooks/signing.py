@@ -14,6 +14,8 @@ import time
 
 SIGNATURE_HEADER = "Plaza-Signature"
 EVENT_ID_HEADER = "Plaza-Event-Id"
+# The X-Request-Id of the API request that caused the event, when one did.
+REQUEST_ID_HEADER = "Plaza-Request-Id"
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:

@@ -34,12 +34,14 @@ import requests
 from sqlalchemy import ColumnElement, exists, insert, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
+from store_server.config import default
 from store_server.db import is_postgres, transaction, utcnow
 from store_server.events.models import Event
 from store_server.events.service import last_seq
+from store_server.monitoring.logs import request_id
 from store_server.sealing import unseal
 from store_server.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
-from store_server.webhooks.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, sign
+from store_server.webhooks.signing import EVENT_ID_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, sign
 
 log = logging.getLogger(__name__)
 
@@ -49,25 +51,26 @@ _SNIPPET = 300  # bytes of a failing receiver's answer kept as the error
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    max_attempts: int = 15
-    backoff_base_s: float = 30.0
-    backoff_max_s: float = 6 * 3600.0
-    timeout_s: float = 5.0
-    batch_size: int = 32
-    concurrency: int = 8
+    # Defaults and meanings: store_server.config (PLAZA_WEBHOOK_*).
+    max_attempts: int = default("webhook_max_attempts")
+    backoff_base_s: float = default("webhook_backoff_base_s")
+    backoff_max_s: float = default("webhook_backoff_max_s")
+    timeout_s: float = default("webhook_timeout_s")
+    batch_size: int = default("webhook_batch_size")
+    concurrency: int = default("webhook_concurrency")
     fan_out_batch: int = 500
     sealing_key: str = ""  # opens the subscriptions' signing secrets (store_server.sealing)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> WorkerSettings:
         return cls(
-            sealing_key=str(config.get("SEALING_KEY", "")),
-            max_attempts=int(config.get("WEBHOOK_MAX_ATTEMPTS", cls.max_attempts)),
-            backoff_base_s=float(config.get("WEBHOOK_BACKOFF_BASE_S", cls.backoff_base_s)),
-            backoff_max_s=float(config.get("WEBHOOK_BACKOFF_MAX_S", cls.backoff_max_s)),
-            timeout_s=float(config.get("WEBHOOK_TIMEOUT_S", cls.timeout_s)),
-            batch_size=int(config.get("WEBHOOK_BATCH_SIZE", cls.batch_size)),
-            concurrency=int(config.get("WEBHOOK_CONCURRENCY", cls.concurrency)),
+            sealing_key=str(config["SEALING_KEY"]),
+            max_attempts=int(config["WEBHOOK_MAX_ATTEMPTS"]),
+            backoff_base_s=float(config["WEBHOOK_BACKOFF_BASE_S"]),
+            backoff_max_s=float(config["WEBHOOK_BACKOFF_MAX_S"]),
+            timeout_s=float(config["WEBHOOK_TIMEOUT_S"]),
+            batch_size=int(config["WEBHOOK_BATCH_SIZE"]),
+            concurrency=int(config["WEBHOOK_CONCURRENCY"]),
         )
 
     @property
@@ -190,6 +193,7 @@ class Outgoing:
     event_type: str
     body: bytes
     attempt: int
+    request_id: str | None = None  # of the request that wrote the event: sent on, for tracing
 
 
 @dataclass(frozen=True)
@@ -250,7 +254,7 @@ def claim_due(session: Session, settings: WorkerSettings) -> list[Outgoing]:
         ).all()
         return [
             Outgoing(r.id, token, r.url, unseal(settings.sealing_key, r.secret), event_id(r.Event.seq),
-                     r.Event.type, event_body(r.Event), r.attempts + 1)
+                     r.Event.type, event_body(r.Event), r.attempts + 1, r.Event.request_id)
             for r in rows
         ]
 
@@ -294,12 +298,21 @@ def _network_error(exc: requests.RequestException, timeout_s: float) -> str:
 
 
 def send(outgoing: Outgoing, timeout_s: float) -> Outcome:
-    return post_signed(outgoing.url, outgoing.secret, outgoing.body, {
+    headers = {
         EVENT_ID_HEADER: outgoing.event_id,
         "Plaza-Event-Type": outgoing.event_type,
         "Plaza-Delivery-Id": str(outgoing.delivery_id),
         "Plaza-Delivery-Attempt": str(outgoing.attempt),
-    }, timeout_s)
+    }
+    if outgoing.request_id:
+        headers[REQUEST_ID_HEADER] = outgoing.request_id
+    # Logged under the originating request's id: one search finds the request and its webhooks.
+    with request_id(outgoing.request_id):
+        outcome = post_signed(outgoing.url, outgoing.secret, outgoing.body, headers, timeout_s)
+        log.info("webhook %s %s attempt %d: %s", outgoing.event_id, outgoing.event_type, outgoing.attempt,
+                 outcome.status_code or outcome.error,
+                 extra={"delivery_id": outgoing.delivery_id, "duration_ms": outcome.duration_ms})
+    return outcome
 
 
 def record_outcomes(session: Session, results: list[tuple[Outgoing, Outcome]],

@@ -167,3 +167,19 @@ def test_a_rejected_sale_is_kept_with_the_reason(local_till: LocalTill, server_u
     counts = local_till.outbox.counts()
     assert (counts["waiting"], counts["sent"], counts["rejected"]) == (0, 1, 1)
     assert sale.lines[0].unit_price == HAKE_PER_KG
+
+
+def test_a_till_reports_its_feed_position_and_outbox_depth_with_its_syncs(local_till: LocalTill,
+                                                                         server_up: Plaza) -> None:
+    from pos_client.sync import SyncLoop
+
+    loop = SyncLoop(local_till.replica, local_till.outbox, local_till.api)
+    assert loop.sync_once()
+    # The server keeps the first report of a till it has not heard from (later ones at most
+    # every few seconds): a fresh till, at the start of the feed, nothing waiting.
+    [(position, depth, seen)] = server_up.sql(
+        "SELECT feed_position, outbox_depth, last_seen_at FROM device WHERE id = ?", local_till.device_id)
+    assert (position, depth) == (0, 0) and seen is not None
+    # What the next sync will say: where the replica is now.
+    assert local_till.replica.after > 0
+    assert loop.report() == {"Plaza-Feed-Position": str(local_till.replica.after), "Plaza-Outbox-Depth": "0"}

@@ -31,18 +31,21 @@ def live_server(app: Flask, tmp_path: Path) -> Iterator[str]:
 
 @contextmanager
 def running_server(database_url: str, instance: Path, *, threads: int = 1,
-                   env: dict[str, str] | None = None) -> Iterator[str]:
-    """gunicorn with two workers (and ``threads`` each) until the block ends."""
+                   env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[str]:
+    """gunicorn with two workers (and ``threads`` each) until the block ends; its log lines go
+    to ``log`` when given."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": database_url, "PLAZA_INSTANCE": str(instance),
-           "PLAZA_SECRET_KEY": "live-test", **(env or {})}
+           "PLAZA_SECRET_KEY": "live-test", "PLAZA_ACCESS_LOG": "1" if log else "0", **(env or {})}
+    log_file = open(log, "wb") if log else None  # noqa: SIM115 (closed below, after the server)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "python:store_server.gunicorn_conf",
          "--workers", "2", "--threads", str(threads),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "store_server:create_app()"],
-        env=env)
+         "--bind", f"127.0.0.1:{port}", "--log-level", "info" if log else "warning",
+         "store_server:create_app()"],
+        env=env, stderr=log_file)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -63,3 +66,5 @@ def running_server(database_url: str, instance: Path, *, threads: int = 1,
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if log_file is not None:
+            log_file.close()

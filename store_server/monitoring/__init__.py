@@ -1,0 +1,1 @@
+"""Running the store server in production: health checks, structured logs, metrics."""
