@@ -4,8 +4,9 @@ A live gunicorn server on SQLite with a small chain loaded; schemathesis reads t
 the server publishes and sends, for every operation, examples it generates from the
 declared parameters and bodies, valid and invalid. Every answer must be a documented status
 with the documented media type and a body matching the documented schema, and none may be a
-server error. The callers: a device (the Madrid till), no credentials at all, and a staff
-token (the chain's admin, who may do nearly everything). Derandomized, with few examples per
+server error (a 503 included). The callers: a device (the Madrid till), no credentials at all,
+and a staff token (the chain's admin, who may do nearly everything). Wallet payments go to
+the payment sandbox, in a process of its own on this machine. Derandomized, with few examples per
 operation, so the run is steady and takes well under a minute; run it wider by hand as
 docs/API.md shows.
 """
@@ -24,6 +25,7 @@ import pytest
 from store_server import create_app
 from store_server.api.framework import OPERATIONS
 from store_server.models import metadata
+from tests.pos_client.conftest import SandboxProcess
 from tests.server.conftest import running_server
 from tests.server.factories import build_chain
 
@@ -48,10 +50,18 @@ def fuzzed_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     with app.extensions["plaza"].session_factory() as session:
         tokens = build_chain(app, session).tokens
     app.extensions["plaza"].engine.dispose()
-    # Cash only: with no payment gateway configured, nothing is sent off this machine.
-    no_gateway = {"PLAZA_ALIPAY_GATEWAY_URL": "", "PLAZA_ALIPAY_TRADE_LISTING_URL": ""}
-    with running_server(url, tmp_path / "live", env=no_gateway) as base:
-        yield base, tokens
+    # Wallet payments go to the payment sandbox on this machine (without it they would all be
+    # 503s). No notify URL: the server learns outcomes by asking the gateway.
+    sandbox = SandboxProcess(tmp_path / "sandbox")
+    sandbox.start()
+    try:
+        gateway = {name: value for name, value in sandbox.server_env("").items()
+                   if name != "PLAZA_ALIPAY_NOTIFY_URL"}
+        env = {**gateway, "PLAZA_PAYMENT_CREATE_WAIT": "1"}
+        with running_server(url, tmp_path / "live", env=env) as base:
+            yield base, tokens
+    finally:
+        sandbox.stop()
 
 
 def fuzz(base: str, caller: str, token: str | None, workdir: Path,
