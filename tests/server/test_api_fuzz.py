@@ -84,7 +84,8 @@ def fuzz(base: str, caller: str, token: str | None, workdir: Path,
            "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     run = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True,
                          timeout=None if WIDER else 120)
-    found = run.stdout[run.stdout.find("FAILURES"):][:20000] or run.stdout[-5000:] + run.stderr[-5000:]
+    sections = [at for at in (run.stdout.find("= ERRORS ="), run.stdout.find("= FAILURES =")) if at >= 0]
+    found = run.stdout[min(sections):][:20000] if sections else run.stdout[-5000:] + run.stderr[-5000:]
     assert run.returncode == 0, f"schemathesis, as the {caller} caller, found:\n{found}"
     return ET.parse(report).getroot()
 
