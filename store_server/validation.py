@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from retail.gs1 import InvalidGTIN, validate_gtin
 from retail.money import MoneyError, currency_exponent
@@ -80,6 +81,23 @@ MAX_MINOR_UNITS = 10**12
 MinorUnits = Annotated[int, Field(strict=True, gt=0, le=MAX_MINOR_UNITS,
                                   description="integer minor units (cents, fen), e.g. 1250 for 12.50")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+# The years a time sent to us may fall in: wider than any clock a till may have, narrow enough
+# that moving it by a time zone offset or a day stays on the calendar (year 1 at +05:00 is not a
+# UTC time Python can hold: it was a 500 where we store or compare it).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def _in_our_years(value: Any) -> Any:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"a date between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_in_our_years)]  # naive ones: the service says why not
+AwareMoment = Annotated[AwareDatetime, AfterValidator(_in_our_years)]
+Day = Annotated[date, AfterValidator(_in_our_years)]
 
 
 def canonical_uuid(value: Any) -> str | None:

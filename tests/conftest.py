@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from store_server import create_app
 from store_server.models import metadata
+from tests.server.contract import ContractClient
 
 PG_ADMIN_URL = os.environ.get("PLAZA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("PLAZA_REQUIRE_POSTGRES") == "1"
@@ -81,6 +82,8 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         "SECRET_KEY": "test-secret",
         "PUBLIC_URL": "https://plaza.test",
     })
+    # Every API answer a test gets is checked against the OpenAPI document (tests/server/contract.py).
+    app.test_client_class = ContractClient
     if database_url.startswith("postgresql"):
         _reset_postgres(app, database_url)
     else:

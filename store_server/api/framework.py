@@ -3,21 +3,24 @@
 An operation is a thin function ``(ctx, [body], **path) -> result``. The decorator turns HTTP
 into that call: it authenticates, checks the role, parses the body and query with pydantic,
 honours ``Idempotency-Key``, and serialises the result. The same declarations produce the
-OpenAPI document, so the document cannot drift from the code.
+OpenAPI document (request and response models, media types, the problems an operation can
+answer), so the document cannot drift from the code; the test suite checks every answer it
+sees against it, and a fuzzer runs over it (docs/API.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 
 import orjson
 from flask import Blueprint, Response, current_app, g, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.json_schema import GenerateJsonSchema
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -28,6 +31,32 @@ from store_server.db import is_transient, retry_transient, transaction
 from store_server.errors import Busy, Conflict, InvalidInput
 
 api_blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@dataclass(frozen=True)
+class Media:
+    """An answer that is not JSON: its media type and, for text, what the body holds."""
+
+    media_type: str
+    schema: dict[str, Any]
+
+
+PNG = Media("image/png", {"type": "string", "contentMediaType": "image/png"})
+
+# The problem answers (RFC 9457, application/problem+json) the document names, by status.
+PROBLEMS: dict[int, tuple[str, str]] = {
+    400: ("BadRequest", "The body is not JSON"),
+    401: ("Unauthorized", "No valid token (or, signing in, wrong credentials)"),
+    403: ("Forbidden", "The caller's role or store may not do this"),
+    404: ("NotFound", "Something the request names does not exist"),
+    409: ("Conflict", "Conflicts with the current state (or an Idempotency-Key used for "
+                      "another request)"),
+    413: ("ContentTooLarge", "The body is larger than the server accepts"),
+    414: ("URITooLong", "The URL is longer than the server accepts"),
+    422: ("UnprocessableContent", "Some fields or parameters are missing or wrong; see `errors`"),
+    429: ("TooManyRequests", "Too many failed attempts; wait `Retry-After` seconds"),
+    503: ("ServiceUnavailable", "Busy or a dependency is down; nothing was changed, try again"),
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +73,30 @@ class Operation:
     status: int
     idempotent: bool
     description: str = ""
+    problems: frozenset[int] = frozenset()
+
+    @property
+    def path_params(self) -> list[tuple[str, str]]:
+        """(converter, name) of each variable in the rule."""
+        return _CONVERTER.findall(self.rule)
+
+    def problem_statuses(self) -> set[int]:
+        """The problem statuses this operation can answer: what follows from its declaration
+        (a body can be malformed or too large, a token missing or of the wrong role, a path
+        name something unknown, a parameter be wrong, the database be busy) and the ones it
+        declares itself."""
+        statuses = {503} | set(self.problems)
+        if self.roles is not None:
+            statuses |= {401, 403}
+        if self.body is not None:
+            statuses |= {400, 413, 422}
+        if self.query is not None:
+            statuses |= {414, 422}
+        if self.path_params:
+            statuses |= {404, 414}
+        if self.idempotent:
+            statuses |= {409, 422}  # a reused key; a key over 200 characters
+        return statuses
 
 
 OPERATIONS: list[Operation] = []
@@ -214,14 +267,23 @@ def operation(
     response: Any = None,
     status: int = 200,
     idempotent: bool = False,
+    problems: Iterable[int] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare an API operation. ``roles=None`` makes it public (pairing, sign-in)."""
+    """Declare an API operation. ``roles=None`` makes it public (pairing, sign-in).
+
+    ``response`` is what the function returns: a pydantic model, a type such as
+    ``list[Model]``, or a ``Media`` for an answer that is not JSON. ``problems`` adds the
+    problem statuses the operation's own rules can answer (404 for an unknown code in the
+    body, 409, 429...) to the ones its declaration implies (``Operation.problem_statuses``).
+    """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        unknown = set(problems) - PROBLEMS.keys()
+        assert not unknown, f"{fn.__name__}: no problem response is described for {unknown}"
         op = Operation(
             method=method, rule=rule, name=fn.__name__, summary=summary, tag=tag, roles=roles,
             body=body, query=query, response=response, status=status, idempotent=idempotent,
-            description=(fn.__doc__ or "").strip(),
+            description=(fn.__doc__ or "").strip(), problems=frozenset(problems),
         )
         OPERATIONS.append(op)
 
@@ -291,22 +353,73 @@ def _note_device_report(session: Session, principal: Principal) -> None:
 
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+_REF_TEMPLATE = "#/components/schemas/{model}"
 
 
+def _query_schema(prop: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema: a parameter is absent or a value, never JSON null."""
+    prop = {k: v for k, v in prop.items() if k != "title"}
+    options = prop.get("anyOf")
+    if options and {"type": "null"} in options:
+        rest = [o for o in options if o != {"type": "null"}]
+        del prop["anyOf"]
+        prop = {**(rest[0] if len(rest) == 1 else {"anyOf": rest}), **prop}
+        if prop.get("default", ...) is None:
+            del prop["default"]
+    return prop
+
+
+def _problem_response(description: str, retry_after: bool | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    if retry_after is not None:
+        response["headers"] = {"Retry-After": {
+            "description": "seconds to wait before trying again", "required": retry_after,
+            "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+    return response
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; members beyond these carry what the client needs "
+                   "to act (the unknown SKUs, the field that is wrong, ...)",
+    "properties": {
+        "type": {"type": "string", "description": "https://plaza.dev/problems/<code>"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "what went wrong and what to do next"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "422: each field or parameter that is wrong",
+            "items": {"type": "object", "properties": {
+                "field": {"type": "string"}, "message": {"type": "string"}},
+                "required": ["field", "message"]},
+        },
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+
+@cache
 def openapi_document(title: str, version: str) -> dict[str, Any]:
-    """Build the OpenAPI 3.1 document from the registered operations."""
+    """Build the OpenAPI 3.1 document from the registered operations (once per process)."""
+    # Every request and response model goes through one generator, so a model used both ways
+    # (or two models of one name) get distinct component names instead of overwriting.
+    inputs = []
+    for op in OPERATIONS:
+        if op.body is not None:
+            inputs.append(((op.name, "body"), "validation", TypeAdapter(op.body).core_schema))
+        if op.response is not None and not isinstance(op.response, Media):
+            inputs.append(((op.name, "response"), "serialization",
+                           TypeAdapter(op.response).core_schema))
+    generator = GenerateJsonSchema(ref_template=_REF_TEMPLATE)
+    mapping, definitions = generator.generate_definitions(inputs)
+    schemas: dict[str, Any] = dict(definitions)
+
     paths: dict[str, dict[str, Any]] = {}
-    schemas: dict[str, Any] = {}
-
-    def ref(model: Any) -> dict[str, Any]:
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            schemas.update(schema.pop("$defs", {}))
-            schemas[model.__name__] = schema
-            return {"$ref": f"#/components/schemas/{model.__name__}"}
-        return {"type": "object"}
-
-    problem_ref = {"$ref": "#/components/schemas/Problem"}
     for op in OPERATIONS:
         path = api_blueprint.url_prefix + _CONVERTER.sub(r"{\2}", op.rule)
         params = [
@@ -314,18 +427,20 @@ def openapi_document(title: str, version: str) -> dict[str, Any]:
                 "name": name,
                 "in": "path",
                 "required": True,
-                "schema": {"type": "integer" if conv == "int" else "string"},
+                "schema": ({"type": "integer", "minimum": 0, "maximum": 2**63 - 1} if conv == "int"
+                           else {"type": "string"}),
             }
-            for conv, name in _CONVERTER.findall(op.rule)
+            for conv, name in op.path_params
         ]
         if op.query is not None:
-            qschema = op.query.model_json_schema()
+            qschema = op.query.model_json_schema(ref_template=_REF_TEMPLATE)
+            schemas.update(qschema.pop("$defs", {}))
             for name, prop in qschema.get("properties", {}).items():
                 params.append({
                     "name": name,
                     "in": "query",
                     "required": name in qschema.get("required", []),
-                    "schema": {k: v for k, v in prop.items() if k != "title"},
+                    "schema": _query_schema(prop),
                 })
         if op.idempotent:
             params.append({
@@ -333,28 +448,28 @@ def openapi_document(title: str, version: str) -> dict[str, Any]:
                 "schema": {"type": "string", "maxLength": 200},
                 "description": "Same key and body: the first answer again. Other body: 409.",
             })
+        if isinstance(op.response, Media):
+            content = {op.response.media_type: {"schema": op.response.schema}}
+        elif op.response is not None:
+            content = {"application/json": {"schema": mapping[((op.name, "response"), "serialization")]}}
+        else:
+            content = {"application/json": {"schema": {}}}
+        responses: dict[str, Any] = {str(op.status): {"description": op.summary, "content": content}}
+        for status in sorted(op.problem_statuses()):
+            responses[str(status)] = {"$ref": f"#/components/responses/{PROBLEMS[status][0]}"}
         entry: dict[str, Any] = {
             "operationId": op.name,
             "summary": op.summary,
             "tags": [op.tag],
             "parameters": params,
-            "responses": {
-                str(op.status): {
-                    "description": "Success",
-                    "content": {"application/json": {"schema": ref(op.response)}},
-                },
-                "default": {
-                    "description": "Problem",
-                    "content": {"application/problem+json": {"schema": problem_ref}},
-                },
-            },
+            "responses": responses,
         }
         if op.description:
             entry["description"] = op.description
         if op.body is not None:
             entry["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": ref(op.body)}},
+                "content": {"application/json": {"schema": mapping[((op.name, "body"), "validation")]}},
             }
         if op.roles is not None:
             entry["security"] = [{"bearer": []}]
@@ -362,16 +477,10 @@ def openapi_document(title: str, version: str) -> dict[str, Any]:
         else:
             entry["security"] = []
         paths.setdefault(path, {})[op.method.lower()] = entry
-    schemas["Problem"] = {
-        "type": "object",
-        "properties": {
-            "type": {"type": "string"},
-            "title": {"type": "string"},
-            "status": {"type": "integer"},
-            "detail": {"type": "string"},
-            "instance": {"type": "string"},
-        },
-        "required": ["type", "title", "status"],
+    schemas["Problem"] = PROBLEM_SCHEMA
+    problem_responses = {
+        name: _problem_response(text, retry_after={429: True, 503: False}.get(status))
+        for status, (name, text) in PROBLEMS.items()
     }
     return {
         "openapi": "3.1.0",
@@ -379,7 +488,8 @@ def openapi_document(title: str, version: str) -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {
-            "schemas": schemas,
+            "schemas": dict(sorted(schemas.items())),
+            "responses": problem_responses,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
@@ -14,6 +14,16 @@ from store_server.errors import InvalidInput
 
 # A row id or sequence number as a cursor may carry it: a 64-bit database integer.
 RowId = Annotated[int, Field(ge=0, lt=2**63)]
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, as ``page`` builds it."""
+
+    items: list[T]
+    next_cursor: str | None = Field(description="send as `cursor` for the next page; null on the last")
 
 
 class PageQuery(BaseModel):

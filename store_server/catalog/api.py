@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 import qrcode
 from flask import Response, current_app
@@ -12,7 +13,8 @@ from sqlalchemy import select
 
 from store_server.api import Ctx, operation
 from store_server.api.auth import ADMIN, ANYONE_SIGNED_IN, MANAGERS
-from store_server.api.pagination import PageQuery, decode_cursor, page
+from store_server.api.framework import PNG
+from store_server.api.pagination import Page, PageQuery, decode_cursor, page
 from store_server.catalog import service
 from store_server.catalog.models import PriceList, Product
 from store_server.catalog.service import PriceListIn, PricesIn, ProductIn, ProductPatch, SkuIn
@@ -21,7 +23,66 @@ from store_server.locations.models import Location
 
 
 class ProductQuery(PageQuery):
-    category: str | None = Field(None, description="only this category (prefix match)")
+    category: str | None = Field(None, max_length=120, description="only this category (prefix match)")
+
+
+# What the catalogue answers: the documents catalog.service builds.
+Fact = str | int | float | bool
+
+
+class ProductSkuOut(BaseModel):
+    code: str
+    sold_by: Literal["unit", "weight"]
+    tax_class: Literal["standard", "reduced", "zero"]
+    variant: dict[str, str]
+    active: bool
+    gtins: list[str]
+
+
+class ProductOut(BaseModel):
+    code: str
+    brand: str
+    category: str
+    names: dict[str, str] = Field(description="language → name")
+    descriptions: dict[str, str]
+    origin: dict[str, Fact]
+    image_urls: list[str]
+    skus: list[ProductSkuOut]
+
+
+class SkuOut(ProductSkuOut):
+    """A SKU with its product's descriptive fields, as the API, the feed and the snapshot send it."""
+
+    product: str
+    brand: str
+    category: str
+    names: dict[str, str]
+    descriptions: dict[str, str]
+    origin: dict[str, Fact]
+    image_urls: list[str]
+
+
+class PriceWindowOut(BaseModel):
+    amount: int = Field(description="minor units; per kg for weighed SKUs")
+    valid_from: datetime
+    valid_to: datetime | None
+
+
+class SkuPriceOut(BaseModel):
+    price_list: str
+    currency: str
+    windows: list[PriceWindowOut]
+    current: int | None = Field(description="the amount in force now, if any")
+
+
+class SkuViewOut(SkuOut):
+    qr: str | None = Field(description="the GS1 Digital Link of its shelf label; none without a GTIN")
+    prices: list[SkuPriceOut]
+
+
+class PricesSetOut(BaseModel):
+    price_list: str
+    updated: int = Field(description="how many SKUs' prices were set")
 
 
 def _public_url() -> str:
@@ -35,7 +96,7 @@ def _sku_view(ctx: Ctx, sku_id: int, doc: dict[str, Any] | None = None) -> dict[
 
 
 @operation("GET", "/products", summary="Browse the catalogue", tag="catalogue",
-           roles=ANYONE_SIGNED_IN, query=ProductQuery)
+           roles=ANYONE_SIGNED_IN, query=ProductQuery, response=Page[ProductOut])
 def list_products(ctx: Ctx) -> dict[str, Any]:
     q: ProductQuery = ctx.query
     stmt = select(Product).order_by(Product.id).limit(q.limit + 1)
@@ -51,44 +112,44 @@ def list_products(ctx: Ctx) -> dict[str, Any]:
 
 
 @operation("POST", "/products", summary="Add a product with its SKUs", tag="catalogue",
-           roles=ADMIN, body=ProductIn, status=201, idempotent=True)
+           roles=ADMIN, body=ProductIn, response=ProductOut, status=201, idempotent=True)
 def create_product(ctx: Ctx, body: ProductIn) -> dict[str, Any]:
     return service.add_product(ctx.session, body)
 
 
 @operation("GET", "/products/<code>", summary="One product", tag="catalogue",
-           roles=ANYONE_SIGNED_IN)
+           roles=ANYONE_SIGNED_IN, response=ProductOut)
 def get_product(ctx: Ctx, code: str) -> dict[str, Any]:
     return service.product_document(ctx.session, service.get_product(ctx.session, code))
 
 
 @operation("PATCH", "/products/<code>", summary="Change names, descriptions, origin, images",
-           tag="catalogue", roles=ADMIN, body=ProductPatch)
+           tag="catalogue", roles=ADMIN, body=ProductPatch, response=ProductOut)
 def patch_product(ctx: Ctx, body: ProductPatch, code: str) -> dict[str, Any]:
     return service.change_product(ctx.session, code, body)
 
 
 @operation("POST", "/products/<code>/skus", summary="Add a SKU to a product", tag="catalogue",
-           roles=ADMIN, body=SkuIn, status=201, idempotent=True)
+           roles=ADMIN, body=SkuIn, response=SkuOut, status=201, idempotent=True)
 def create_sku(ctx: Ctx, body: SkuIn, code: str) -> dict[str, Any]:
     return service.add_sku(ctx.session, code, body)
 
 
 @operation("GET", "/skus/<code>", summary="One SKU with its prices and QR payload",
-           tag="catalogue", roles=ANYONE_SIGNED_IN)
+           tag="catalogue", roles=ANYONE_SIGNED_IN, response=SkuViewOut)
 def get_sku(ctx: Ctx, code: str) -> dict[str, Any]:
     return _sku_view(ctx, service.get_sku(ctx.session, code).id)
 
 
 @operation("GET", "/gtins/<gtin>", summary="Resolve a scanned GTIN (8, 12, 13 or 14 digits)",
-           tag="catalogue", roles=ANYONE_SIGNED_IN)
+           tag="catalogue", roles=ANYONE_SIGNED_IN, response=SkuViewOut, problems=(422,))
 def lookup_gtin(ctx: Ctx, gtin: str) -> dict[str, Any]:
     sku_id, doc = service.sku_document_by_gtin(ctx.session, gtin)
     return _sku_view(ctx, sku_id, doc)
 
 
 @operation("GET", "/skus/<code>/qr.png", summary="The SKU's GS1 Digital Link QR as PNG",
-           tag="catalogue", roles=ANYONE_SIGNED_IN)
+           tag="catalogue", roles=ANYONE_SIGNED_IN, response=PNG, problems=(409,))
 def sku_qr_png(ctx: Ctx, code: str) -> Response:
     sku = service.get_sku(ctx.session, code)
     payload = service.qr_payload(_public_url(), service.sku_documents(ctx.session, [sku.id])[sku.id])
@@ -124,7 +185,7 @@ def create_price_list(ctx: Ctx, body: PriceListIn) -> dict[str, Any]:
 
 
 @operation("POST", "/price-lists/<code>/prices", summary="Set prices, with validity windows",
-           tag="prices", roles=MANAGERS, body=PricesIn, idempotent=True)
+           tag="prices", roles=MANAGERS, body=PricesIn, response=PricesSetOut, idempotent=True)
 def set_prices(ctx: Ctx, body: PricesIn, code: str) -> dict[str, Any]:
     if ctx.who.role != "admin":
         _require_price_list_of_own_store(ctx, code)

@@ -31,6 +31,7 @@ from store_server.validation import (
     FactValue,
     HttpUrl,
     LanguageKey,
+    Moment,
     Name,
 )
 
@@ -93,8 +94,8 @@ class PriceListIn(BaseModel):
 class PriceIn(BaseModel):
     sku: str
     amount: int = Field(ge=0, le=10**12, description="minor units; per kg for weighed SKUs")
-    valid_from: datetime | None = Field(None, description="default: now")
-    valid_to: datetime | None = None
+    valid_from: Moment | None = Field(None, description="default: now")
+    valid_to: Moment | None = Field(None, description="none: no end")
 
 
 class PricesIn(BaseModel):

@@ -14,17 +14,21 @@ way (``sent_clock``). We then place the document, trusting in this order:
    stepped between the document and the push; the only way for a till that stamps nothing).
 
 Time alone never refuses a document: the shopper has paid and left. A time that still reads
-in the future is recorded as the moment we received it, and anything odd (a correction of
-more than a few minutes, a future time, a document weeks old) is flagged for the manager.
+in the future is recorded as the moment we received it, and so is one from before any till
+of ours sold anything (a clock reset to 1970, a correction that overshoots by decades);
+anything odd (a correction of more than a few minutes, a future or impossible time, a
+document weeks old) is flagged for the manager.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
+
+from store_server.validation import AwareMoment
 
 # Below this, a gap between the device's clock and ours is transit time, not a wrong clock.
 CLOCK_TOLERANCE = timedelta(minutes=1)
@@ -32,6 +36,8 @@ CLOCK_TOLERANCE = timedelta(minutes=1)
 SUSPICIOUS_CORRECTION = timedelta(minutes=5)
 # A document older than this when it reaches us is worth a look (a till offline for a week?).
 PLAUSIBLE_AGE = timedelta(days=7)
+# No till of ours sold anything before this: an earlier time is a clock fault, not history.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class ClockStamp(BaseModel):
@@ -41,7 +47,7 @@ class ClockStamp(BaseModel):
                       description="which boot of the device the reading is from (Linux: boot_id)")
     monotonic: float = Field(ge=0, le=10**10, allow_inf_nan=False,
                              description="seconds on the device's boot-time clock, never stepped")
-    server_time: AwareDatetime | None = Field(
+    server_time: AwareMoment | None = Field(
         None, description="the device's estimate of the server's time at that moment, from its "
                           "last contact with the server in this boot; absent without one")
 
@@ -86,8 +92,16 @@ def place_in_time(device_time: datetime, stamp: ClockStamp | None, push: PushClo
     elif stamp is not None and stamp.server_time is not None:
         at, how = stamp.server_time, "server-time"
     else:
+        # Both times are within the years validation.AwareMoment allows, so this stays on the
+        # calendar (a year-91 sale corrected by a push sent in 3909 was an OverflowError).
         at, how = device_time + push.offset, "sent-at"
     flags = []
+    if at < EARLIEST:
+        flags.append(flag("impossible-time", f"the till's clock said "
+                                             f"{device_time.isoformat(timespec='seconds')}, which even "
+                                             f"corrected ({how}) is before any sale of ours: recorded "
+                                             "as received"))
+        return DocumentTime(device_time, push.received_at, how, flags)
     future = at > push.received_at + CLOCK_TOLERANCE
     if at > push.received_at:
         # Nothing happened after we heard of it; within the tolerance that is transit, not a flag.

@@ -38,7 +38,7 @@ from store_server.inventory.models import (
 )
 from store_server.locations.models import Location
 from store_server.locations.service import get_location
-from store_server.validation import Quantity
+from store_server.validation import Moment, Quantity
 
 # A till's clock may run a little fast; anything further in the future is a mistake.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -267,7 +267,7 @@ class ReceiptIn(BaseModel):
     document: str = Field(min_length=1, max_length=80,
                           description="the supplier's delivery note; receiving it twice is refused")
     lines: list[LineIn] = Field(min_length=1, max_length=5000)
-    occurred_at: datetime | None = None
+    occurred_at: Moment | None = None
     reason: str = Field("goods received", max_length=200)
 
 
@@ -277,7 +277,7 @@ class AdjustmentIn(BaseModel):
     delta: int = Field(ge=-10_000_000, le=10_000_000,
                        description="signed change: -2 for two broken units")
     reason: str = Field(min_length=1, max_length=200, description="damaged, theft, found, ...")
-    occurred_at: datetime | None = None
+    occurred_at: Moment | None = None
 
 
 class TransferIn(BaseModel):
@@ -295,7 +295,7 @@ class CountLineIn(BaseModel):
 
 class CountIn(BaseModel):
     location: str
-    counted_at: datetime | None = Field(None, description="when the shelf was counted; default now")
+    counted_at: Moment | None = Field(None, description="when the shelf was counted; default now")
     lines: list[CountLineIn] = Field(min_length=1, max_length=20000)
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,15 +29,19 @@ class LocationIn(BaseModel):
     currency: CurrencyCode
     locale: LocaleCode
     timezone: TimeZoneName
-    address: str = ""
+    address: str = Field("", max_length=500)
     legal_name: str = Field("", max_length=200,
                             description="the seller's registered name, printed on receipts")
     tax_id: str = Field("", max_length=40, description="the seller's tax ID (NIF, VAT number, ИНН, "
                                                        "CNPJ...), printed on receipts")
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
-    opening_hours: dict[str, str] = Field(default_factory=dict)
-    price_list: str | None = Field(None, description="code of the price list this store sells at")
+    # Sent to every till of the chain with the store: a week of short lines at most.
+    opening_hours: dict[Annotated[str, StringConstraints(min_length=1, max_length=40)],
+                        Annotated[str, StringConstraints(max_length=100)]] = Field(
+        default_factory=dict, max_length=14, description='e.g. {"mon-sat": "10:00-22:00"}')
+    price_list: str | None = Field(None, max_length=40,
+                                   description="code of the price list this store sells at")
     click_and_collect: bool = False
     ships_online_orders: bool = False
     quick_delivery: QuickDelivery | None = None

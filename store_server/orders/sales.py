@@ -26,7 +26,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, Field, SkipValidation, ValidationError
+from pydantic import BaseModel, Field, SkipValidation, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -65,7 +65,7 @@ from store_server.orders.records import (
 )
 from store_server.payments.models import PAID_STATUSES, PaymentIntent
 from store_server.promotions.service import give_back_gifts, granted_gifts, rules_by_code
-from store_server.validation import CurrencyCode, Quantity, canonical_uuid
+from store_server.validation import AwareMoment, CurrencyCode, Quantity, canonical_uuid
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class SaleLineIn(BaseModel):
 class SaleDiscountIn(BaseModel):
     amount: int = Field(ge=0, le=10**12)
     reason: str = Field(min_length=1, max_length=200, description="as printed on the receipt")
-    line: int | None = Field(None, ge=0, description="index of its line; none for the whole sale")
+    line: int | None = Field(None, ge=0, le=999, description="index of its line; none for the whole sale")
     code: str = Field("", max_length=80, description="the promotion or coupon it came from")
 
 
@@ -102,25 +102,27 @@ class SaleTenderIn(BaseModel):
     kind: TenderKind
     amount: int = Field(gt=0, le=10**12, description="what this tender pays of the total")
     tendered: int | None = Field(
-        None, gt=0, description="cash only: what the shopper handed over; change = tendered - amount")
+        None, gt=0, le=10**12,
+        description="cash only: what the shopper handed over; change = tendered - amount")
     reference: str = Field("", max_length=120, description="gateway trade number, approval code")
 
 
 class SaleIn(BaseModel):
     uuid: UUID = Field(description="made by the device with the sale; the key that lands it once")
-    occurred_at: AwareDatetime = Field(description="the device's clock when the sale completed")
+    occurred_at: AwareMoment = Field(description="the device's clock when the sale completed")
     clock: ClockStamp | None = Field(
         None, description="the device's clocks that NTP does not step, read with occurred_at: "
                           "with the batch's sent_clock they place the sale on the server's clock "
                           "even when the device's clock was set right between the sale and the push")
-    store: str | None = Field(None, description="the store the device believes it sells in")
+    store: str | None = Field(None, max_length=40, description="the store the device believes it sells in")
     currency: CurrencyCode | None = None
     cashier: str = Field("", max_length=80)
     lines: list[SaleLineIn] = Field(min_length=1, max_length=1000)
     discounts: list[SaleDiscountIn] = Field(default_factory=list, max_length=200)
     tenders: list[SaleTenderIn] = Field(default_factory=list, max_length=20)
-    tax_total: int | None = Field(None, description="checked against the server's tax if given")
-    total: int = Field(ge=0, description="what the lines and discounts come to, minor units")
+    tax_total: int | None = Field(None, ge=0, le=10**12,
+                                  description="checked against the server's tax if given")
+    total: int = Field(ge=0, le=10**12, description="what the lines and discounts come to, minor units")
     cash_rounding: int = Field(
         0, ge=-(10**6), le=10**6,
         description="where cash is rounded to the coins in circulation (Canada, Switzerland...: "
@@ -141,7 +143,7 @@ class SaleIn(BaseModel):
 
 
 class SalesBatchIn(BaseModel):
-    sent_at: AwareDatetime | None = Field(
+    sent_at: AwareMoment | None = Field(
         None, description="the device's clock as it sends this batch (set it afresh on every "
                           "retry): sale times from a till whose clock is wrong are corrected by "
                           "the difference")
@@ -167,7 +169,7 @@ class SaleResultOut(BaseModel):
     reason: str | None = None
     flags: list[dict[str, str]] | None = Field(
         None, description="accepted: what was flagged for the manager (clock-corrected, "
-                          "future-time, old, price-differs, promotion-off)")
+                          "future-time, impossible-time, old, price-differs, promotion-off)")
 
 
 class SalesBatchOut(BaseModel):

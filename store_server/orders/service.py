@@ -65,7 +65,9 @@ class OrderLineIn(BaseModel):
     quantity: Quantity
 
 
-class CustomerIn(BaseModel):
+class ShopperIn(BaseModel):
+    """Who placed an online order and how to reach them (not necessarily a member)."""
+
     name: str = Field("", max_length=200)
     phone: str = Field("", max_length=40)
     email: str = Field("", max_length=200)
@@ -82,7 +84,7 @@ class OnlineOrderIn(BaseModel):
     lines: list[OrderLineIn] = Field(min_length=1, max_length=100)
     store: str | None = Field(None, description="pickup: the store the shopper collects at")
     address: AddressIn | None = Field(None, description="delivery (required) or ship")
-    customer: CustomerIn = Field(default_factory=CustomerIn)
+    customer: ShopperIn = Field(default_factory=ShopperIn)
     coupons: list[str] = Field(default_factory=list, max_length=10)
     member: str | None = Field(None, max_length=20, description="member number: earns points on completion")
 

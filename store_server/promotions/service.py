@@ -7,10 +7,10 @@ through the changes feed, so a till offline prices a basket exactly as ``quote``
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ from store_server.events.service import record
 from store_server.locations.models import Location
 from store_server.locations.service import get_location
 from store_server.promotions.models import GiveawayCounter, GiveawayGrant, Promotion
+from store_server.validation import Moment
 
 
 def _rule(data: dict[str, Any]) -> Rule:
@@ -104,8 +105,9 @@ def rules_by_code(session: Session, codes: set[str]) -> dict[str, Rule]:
 
 class GrantIn(BaseModel):
     reference: str = Field(min_length=1, max_length=80, description="the sale's UUID or order number")
-    store: str
-    basket_total: int | None = Field(None, ge=0, description="what the basket costs after discounts")
+    store: str = Field(max_length=40)
+    basket_total: int | None = Field(None, ge=0, le=10**12,
+                                     description="what the basket costs after discounts")
 
 
 def _scope(giveaway: Giveaway, store: Location, at: datetime) -> str:
@@ -260,19 +262,20 @@ def giveaway_status(session: Session, code: str, store_code: str | None) -> dict
 
 
 class QuoteLineIn(BaseModel):
-    sku: str
+    sku: str = Field(max_length=64)
     quantity: int = Field(gt=0, le=10_000_000)
-    unit_price: int | None = Field(None, ge=0,
+    unit_price: int | None = Field(None, ge=0, le=10**12,
                                    description="as the till priced it; default: the store's price")
 
 
 class QuoteIn(BaseModel):
-    store: str
+    store: str = Field(max_length=40)
     channel: Literal["pos", "kiosk", "online"] = "pos"
     lines: list[QuoteLineIn] = Field(min_length=1, max_length=500)
-    coupons: list[str] = Field(default_factory=list, max_length=10)
+    coupons: list[Annotated[str, StringConstraints(max_length=80)]] = Field(default_factory=list,
+                                                                           max_length=10)
     member: bool = False
-    at: datetime | None = None
+    at: Moment | None = Field(None, description="price as at this moment; default: now")
 
 
 def basket_lines(session: Session, store: Location, lines: list[QuoteLineIn]) -> list[BasketLine]:

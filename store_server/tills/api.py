@@ -48,7 +48,7 @@ def post_returns(ctx: Ctx, body: ReturnsBatchIn) -> dict[str, Any]:
 
 
 @operation("POST", "/sync/cash-sessions", summary="Push a closed cash session's Z report; filed once",
-           tag="sync", roles=TILLS, body=ZReportIn, response=CashSessionOut)
+           tag="sync", roles=TILLS, body=ZReportIn, response=CashSessionOut, problems=(409,))
 def post_cash_session(ctx: Ctx, body: ZReportIn) -> dict[str, Any]:
     """`status: accepted` the first time, `duplicate` when the same report comes again; a
     different report for a session already filed is a 409. A report whose arithmetic does not
@@ -58,7 +58,8 @@ def post_cash_session(ctx: Ctx, body: ZReportIn) -> dict[str, Any]:
 
 
 @operation("GET", "/cash-sessions", summary="A store's Z reports of a day, with the server's figures",
-           tag="tills", roles=MANAGERS, query=CashSessionsQuery, response=CashSessionListOut)
+           tag="tills", roles=MANAGERS, query=CashSessionsQuery, response=CashSessionListOut,
+           problems=(404,))
 def get_cash_sessions(ctx: Ctx) -> dict[str, Any]:
     """Sessions closed on the store's local day. Per session: the till's figures, `server` (the
     sales and returns recorded with the session's UUID, by tender), `complete` (every sale and

@@ -25,7 +25,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -41,7 +41,7 @@ from store_server.locations.service import get_location
 from store_server.orders.models import Order, OrderTender
 from store_server.orders.sales import TenderKind
 from store_server.tills.models import CashSession, SaleReturn, SaleReturnRefund
-from store_server.validation import CurrencyCode, canonical_uuid
+from store_server.validation import AwareMoment, CurrencyCode, Day, canonical_uuid
 
 Amount = Annotated[int, Field(ge=0, le=10**12)]
 
@@ -50,7 +50,7 @@ class CashMovementIn(BaseModel):
     kind: Literal["in", "out"] = Field(description="cash put into the drawer, or taken out")
     amount: int = Field(gt=0, le=10**12)
     reason: str = Field("", max_length=200)
-    at: AwareDatetime = Field(description="the device's clock when the cash moved")
+    at: AwareMoment = Field(description="the device's clock when the cash moved")
     clock: ClockStamp | None = Field(None, description="the device's clocks NTP does not step, read "
                                                        "with at")
     cashier: str = Field("", max_length=80)
@@ -63,8 +63,8 @@ class ZReportIn(BaseModel):
 
     uuid: UUID = Field(description="the session's UUID, made by the till when it opened it")
     till: str = Field("", max_length=120, description="the till's device name")
-    opened_at: AwareDatetime = Field(description="the device's clock when the session opened")
-    closed_at: AwareDatetime = Field(description="the device's clock when the session closed")
+    opened_at: AwareMoment = Field(description="the device's clock when the session opened")
+    closed_at: AwareMoment = Field(description="the device's clock when the session closed")
     opened_clock: ClockStamp | None = Field(None, description="the device's clocks NTP does not "
                                                               "step, read with opened_at")
     closed_clock: ClockStamp | None = Field(None, description="... read with closed_at")
@@ -86,7 +86,7 @@ class ZReportIn(BaseModel):
     counted_cash: Amount
     difference: int = Field(ge=-(10**12), le=10**12, description="counted - expected; short < 0")
     # Not part of the report (a resend carries new ones and is still the same report).
-    sent_at: AwareDatetime | None = Field(None, description="the device's clock as it sends the "
+    sent_at: AwareMoment | None = Field(None, description="the device's clock as it sends the "
                                                             "report (afresh on every retry)")
     sent_clock: ClockStamp | None = Field(None, description="the device's clocks NTP does not step, "
                                                             "read as it sends the report")
@@ -267,8 +267,8 @@ def _place_report(report: ZReportIn, document: dict[str, Any], push: PushClock) 
 
 
 class CashSessionsQuery(BaseModel):
-    store: str | None = Field(None, description="store code; a manager's own store by default")
-    date: dt.date | None = Field(None, description="the store's local day the sessions closed on; today "
+    store: str | None = Field(None, max_length=40, description="store code; a manager's own store by default")
+    date: Day | None = Field(None, description="the store's local day the sessions closed on; today "
                                                 "by default")
 
 

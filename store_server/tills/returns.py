@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field, SkipValidation
+from pydantic import BaseModel, Field, SkipValidation
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -59,7 +59,7 @@ from store_server.orders.sales import (
 )
 from store_server.payments.models import PaymentIntent, PaymentRefund
 from store_server.tills.models import SaleReturn, SaleReturnLine, SaleReturnRefund
-from store_server.validation import CurrencyCode, Quantity, canonical_uuid
+from store_server.validation import AwareMoment, CurrencyCode, Quantity, canonical_uuid
 
 MAX_RETURNS_PER_BATCH = 200
 
@@ -210,10 +210,10 @@ class ReturnRefundIn(BaseModel):
 class ReturnIn(BaseModel):
     uuid: UUID = Field(description="made by the device with the return: the key that lands it once")
     original_sale: UUID = Field(description="the UUID of the sale it returns (its receipt QR)")
-    occurred_at: AwareDatetime = Field(description="the device's clock when the return was made")
+    occurred_at: AwareMoment = Field(description="the device's clock when the return was made")
     clock: ClockStamp | None = Field(None, description="the device's clocks that NTP does not step, "
                                                        "read with occurred_at (as for sales)")
-    store: str | None = Field(None, description="the store the device believes it is in")
+    store: str | None = Field(None, max_length=40, description="the store the device believes it is in")
     currency: CurrencyCode | None = None
     cashier: str = Field("", max_length=80)
     cash_session: UUID | None = Field(None, description="the till's cash session (its Z report)")
@@ -224,7 +224,7 @@ class ReturnIn(BaseModel):
 
 
 class ReturnsBatchIn(BaseModel):
-    sent_at: AwareDatetime | None = Field(
+    sent_at: AwareMoment | None = Field(
         None, description="the device's clock as it sends this batch (set afresh on every retry)")
     sent_clock: ClockStamp | None = Field(
         None, description="the device's clocks that NTP does not step, read as it sends this batch")
@@ -245,7 +245,7 @@ class ReturnResultOut(BaseModel):
     reason: str | None = None
     flags: list[dict[str, str]] | None = Field(
         None, description="accepted: what was flagged for the manager (clock-corrected, "
-                          "future-time, old)")
+                          "future-time, impossible-time, old)")
 
 
 class ReturnsBatchOut(BaseModel):
