@@ -148,7 +148,11 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(**kwargs: Any) -> Any:
         user = _session_user()
         if user is None or not user.active or user.role not in ("admin", "manager"):
+            ended = "token" in session  # a sign-in that was, and is no more (signed out, expired)
             session.clear()
+            if ended:
+                return render_template("backoffice/login.html", form=LoginForm(), error=gettext(
+                    "Your session has ended; please sign in again.")), 401
             return redirect(url_for("backoffice.login", next=request.path))
         g.user = user
         g.principal = Principal("user", user.id, user.role, user.store_id, user.username)
