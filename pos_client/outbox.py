@@ -1,6 +1,6 @@
 """Completed sales waiting for the server: written before the receipt prints, never lost.
 
-Invariant 3 (DESIGN.md §4) from the till's side. A sale goes into this SQLite file in one
+Promise 3 (docs/ARCHITECTURE.md) from the till's side. A sale goes into this SQLite file in one
 transaction, fsynced (``synchronous=FULL``), with the UUID the till gave it and its JSON body
 exactly as it will be sent, before anything is printed or the drawer opens. A push sends the
 stored bodies unchanged, every time, so a resend is recognised by the server as the same sale

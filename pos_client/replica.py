@@ -1,7 +1,7 @@
 """The till's own copy of what it needs to sell offline: catalogue, prices, promotions, stock.
 
 A SQLite file (WAL: the sync thread writes while the cashier's lookups read) kept current from
-the server's changes feed (DESIGN.md §5). The first sync pages through a snapshot, one
+the server's changes feed (docs/ARCHITECTURE.md). The first sync pages through a snapshot, one
 transaction and a handful of ``executemany`` calls per page, so 100,000 SKUs arrive in
 seconds; afterwards events are applied in feed order. Every event payload is a whole document
 (a SKU, all the price windows of one SKU, a stock level), so applying one twice is harmless,

@@ -13,7 +13,7 @@ data). Without one, the length and the check digits decide, in a fixed order; wh
 both pass their check (an 8-digit UPC-E that is also a valid EAN-8), the first is the result's
 ``gtin`` and the other is kept in ``alternatives`` for the catalogue lookup to try next.
 
-Payload formats of our own codes (DESIGN.md §5):
+Payload formats of our own codes (docs/ARCHITECTURE.md):
 
 - e-receipt QR: ``https://<public host>/r/<sale uuid>``
 - order QR (pickup): ``https://<public host>/o/<order number>``
@@ -46,7 +46,7 @@ ORDER_QR_PATH = "/o/"
 MEMBER_QR_PREFIX = "PLAZA-M1:"
 MEMBER_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]+){0,3}")
 ORDER_NUMBER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{2,39}")
-# Alipay payment codes: 16-24 digits starting 25-30 (PROTOCOLS.md); checked before GS1
+# Alipay payment codes: 16-24 digits starting 25-30 (docs/HARDWARE.md); checked before GS1
 # parsing, since such digits would otherwise be read as element strings, but after the one GS1
 # key that looks alike: a Global Coupon Number sent as AI 255 starts "255" too.
 WALLET_CODE_PATTERN = re.compile(r"(2[5-9]|30)\d{14,22}")

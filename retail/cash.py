@@ -6,7 +6,7 @@ Switzerland to 0.05 CHF, Sweden to a whole krona, and some euro countries (the N
 Belgium, Finland, Ireland, Italy, Slovakia) to 0.05 EUR. Rounding is to the nearest step,
 half up; it applies to the cash part of a sale only.
 
-Pure functions on integer minor units (DESIGN.md invariant 5): the till and the server compute
+Pure functions on integer minor units (docs/ARCHITECTURE.md, promise 5): the till and the server compute
 the same change.
 """
 

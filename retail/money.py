@@ -1,4 +1,4 @@
-"""Money as integer minor units with an ISO 4217 currency (DESIGN.md invariant 5).
+"""Money as integer minor units with an ISO 4217 currency (docs/ARCHITECTURE.md, promise 5).
 
 Nothing in Plaza handles money as a float. Amounts cross the wire as integer minor units
 (``{"amount": 1250, "currency": "EUR"}``); decimal strings appear only where an outside

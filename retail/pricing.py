@@ -2,7 +2,7 @@
 
 One function, ``price_order``, used by the server for online orders and to check the totals
 a till sends, and by the tills offline, so that till, server and receipt agree to the cent
-(DESIGN.md invariant 5). Everything is integer minor units.
+(docs/ARCHITECTURE.md, promise 5). Everything is integer minor units.
 
 Rounding: a weighed line is ``price per kg × grams / 1000`` rounded half up to the minor
 unit. Tax is computed per rate over the sum of the lines at that rate (as a European receipt

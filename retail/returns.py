@@ -10,7 +10,7 @@ share of everything returned after it and before it:
     refund = round(net × (before + qty) / sold) - round(net × before / sold)
 
 The refunds of a line over any sequence of returns then add up to its net exactly, and the
-last unit back gets the odd cent. Integer arithmetic only (DESIGN.md invariant 5).
+last unit back gets the odd cent. Integer arithmetic only (docs/ARCHITECTURE.md, promise 5).
 
 The till computes refunds with these functions before it pays anything out; the server runs
 the same ones to check the return it is sent, so they agree to the cent.

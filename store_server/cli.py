@@ -177,7 +177,7 @@ def users_create(username: str, role: str, store: str | None, password: str | No
 
 @click.group()
 def demo() -> None:
-    """The demo chain of SCENARIOS.md."""
+    """The demo chain (README)."""
 
 
 @demo.command("load")

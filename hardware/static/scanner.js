@@ -3,7 +3,7 @@
  *
  * A USB scanner "types" its code at 7-16 ms per character and ends with Enter; a person types
  * at more than 100 ms per key. A burst of at least 6 characters with gaps under 30 ms, ended by
- * Enter or by 100 ms of silence, is a scan (PROTOCOLS.md). The page gets the code through
+ * Enter or by 100 ms of silence, is a scan (docs/HARDWARE.md). The page gets the code through
  * onScan and the scan's Enter does not submit the form the cursor happens to be in.
  *
  * Browser: <script src=".../scanner.js"></script>, then

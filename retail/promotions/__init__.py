@@ -29,7 +29,7 @@ count towards multi-buys or bundles.
 
 Giveaways are not discounts: the engine says which gift a basket qualifies for (minimum spend
 measured after all discounts) in ``giveaway_candidates``; only the server grants them, counting to
-the limit (DESIGN.md §4, invariant 7). Coupons: ``used_coupons`` lists the codes that unlocked an
+the limit (docs/ARCHITECTURE.md, promise 7). Coupons: ``used_coupons`` lists the codes that unlocked an
 applied discount; counting single-use coupons is the server's job.
 """
 

@@ -182,8 +182,8 @@ class MemberPrice:
 class Giveaway:
     """A gift SKU for each of the first ``limit`` qualifying customers (per campaign, store or day).
 
-    The engine only says whether a basket qualifies; the server counts and grants (DESIGN.md §4,
-    invariant 7), so an offline till can promise nothing.
+    The engine only says whether a basket qualifies; the server counts and grants (docs/ARCHITECTURE.md,
+    promise 7), so an offline till can promise nothing.
     """
 
     kind: ClassVar[str] = "giveaway"

@@ -298,7 +298,7 @@ def sku_documents(
     if not sku_ids:
         return {}
     # Column reads through the Core connection: this feeds lookups and the snapshot, where
-    # the ORM's per-statement overhead would dominate (DESIGN.md §7).
+    # the ORM's per-statement overhead would dominate (docs/BENCHMARKS.md).
     conn = session.connection()
     rows = conn.execute(_SKU_ROWS, {"sku_ids": list(sku_ids)}).all()
     product_ids = sorted({r[6] for r in rows})

@@ -1,8 +1,8 @@
-"""Loading the demo chain of SCENARIOS.md, and large generated catalogues for benchmarks.
+"""Loading the demo chain (README), and large generated catalogues for benchmarks.
 
 The demo goes through the same services a manager's API calls use, so it exercises and
 obeys every rule (events, ledger, validation). The large catalogue is bulk-inserted with
-set-based statements (DESIGN.md §7) and still writes its ledger movements and events.
+set-based statements (docs/BENCHMARKS.md) and still writes its ledger movements and events.
 """
 
 from __future__ import annotations

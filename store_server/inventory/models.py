@@ -1,7 +1,7 @@
 """Stock levels and the append-only movement ledger.
 
 ``stock_level.on_hand`` is the sum of ``delta_on_hand`` and ``reserved`` the sum of
-``delta_reserved`` over the level's movements (DESIGN.md invariant 4). A movement records both
+``delta_reserved`` over the level's movements (docs/ARCHITECTURE.md, promise 4). A movement records both
 what happened (``quantity``) and what it did to the level (the deltas): a sale that happened
 before a physical count but reached the server after it is recorded with ``delta_on_hand`` 0,
 because the count already saw the shelf without that unit.

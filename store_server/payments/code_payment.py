@@ -1,7 +1,8 @@
 """The payment-code flow at the till: charge the code the cashier scanned, end paid or cancelled.
 
-PROTOCOLS.md: on ``10003`` query every few seconds for about a minute; only ``TRADE_SUCCESS`` or
-``TRADE_FINISHED`` is paid; when time runs out or the cashier gives up, cancel at once. An unknown
+Alipay's protocol (docs/PAYMENTS.md): on ``10003`` query every few seconds for about a minute;
+only ``TRADE_SUCCESS`` or ``TRADE_FINISHED`` is paid; when time runs out or the cashier gives
+up, cancel at once. An unknown
 outcome (timeout, ``20000``, unsigned answer) is queried, then cancelled. Every trade this flow
 starts ends either paid or cancelled, unless the gateway cannot be reached at all, in which case
 the result says ``UNRESOLVED`` and the caller must cancel later (cancel works for 24 hours).

@@ -427,8 +427,8 @@ def check_notification(
     seller_id: str | None = None,
 ) -> None:
     """Raise :class:`NotificationRejected` unless the notification is for our app and our
-    merchant (``seller_id``, when configured), this order and exactly this amount (DESIGN.md
-    invariant 6). The caller looks the order up first."""
+    merchant (``seller_id``, when configured), this order and exactly this amount (docs/ARCHITECTURE.md,
+    promise 6). The caller looks the order up first."""
     if verified.app_id != app_id:
         raise NotificationRejected("app_id", f"{verified.app_id!r} is not our app {app_id!r}")
     if seller_id is not None and verified.seller_id != seller_id:

@@ -1,6 +1,6 @@
 """The gateway's asynchronous notifications: verify, check, apply once, answer.
 
-Order of checks (DESIGN.md invariant 6): the signature (with ``sign`` and ``sign_type``
+Order of checks (docs/ARCHITECTURE.md, promise 6): the signature (with ``sign`` and ``sign_type``
 removed), then our app id and merchant (``seller_id``), the account's currency, an out_trade_no
 we issued, and the exact amount of that payment. Anything that fails answers ``fail`` and
 changes nothing; the gateway retries, which is harmless since a forged or wrong message stays

@@ -6,7 +6,7 @@ the gateway is called; then what its answer proves is recorded in a new transact
 between leaves an intent that says what was attempted, and a query settles it.
 
 A payment becomes paid only on a verified answer (a signed notification, a signed query or pay
-answer) whose order and amount match (DESIGN.md invariant 6). Doubtful answers are followed by a
+answer) whose order and amount match (docs/ARCHITECTURE.md, promise 6). Doubtful answers are followed by a
 query and, when still unsettled, a cancel. Status changes are idempotent and never go backwards.
 
 Locks: when an online order is involved, its row is locked before the intent's (FOR UPDATE, in

@@ -28,7 +28,7 @@ class GiveawayCounter(Base):
     """How many gifts a giveaway has given in one scope (the campaign, a store, a store's day).
 
     ``granted`` only ever moves by a conditional UPDATE (``WHERE granted < gift_limit``), so
-    under any concurrency it never passes the limit (DESIGN.md invariant 7).
+    under any concurrency it never passes the limit (docs/ARCHITECTURE.md, promise 7).
     """
 
     __tablename__ = "giveaway_counter"

@@ -37,7 +37,7 @@ CNY = "CNY"
 
 
 class SandboxAliPay(AliPay):
-    """The SDK pointed at our sandbox: the subclass PROTOCOLS.md describes."""
+    """The SDK pointed at our sandbox: the subclass docs/PAYMENTS.md describes."""
 
     def __init__(self, gateway_url: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -261,7 +261,7 @@ def test_sdk_verifies_sandbox_notifications(sdk, client, receiver, order_no):
 
 
 def test_sdk_brace_counting_fails_where_our_client_verifies(sdk, client, order_no):
-    """Why we do not use the SDK's response parser (PROTOCOLS.md, known weakness)."""
+    """Why we do not use the SDK's response parser (docs/PAYMENTS.md, the SDK's known weakness)."""
     out = order_no()
     created = client.precreate(out, Money(500, CNY), "Box {large")
     requests.post(created.qr_code, data={"action": "approve"}, timeout=5)

@@ -1,4 +1,4 @@
-"""The demo chain of SCENARIOS.md loads on both databases with a whole ledger."""
+"""The demo chain (README) loads on both databases with a whole ledger."""
 
 from __future__ import annotations
 

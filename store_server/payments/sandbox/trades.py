@@ -1,6 +1,7 @@
 """The sandbox gateway's trade book: what precreate, pay, query, refund, cancel and close do.
 
-Behaviour follows PROTOCOLS.md (and Alipay's documentation where that is silent):
+Behaviour follows Alipay's protocol as docs/PAYMENTS.md describes it (and Alipay's documentation
+where that is silent):
 
 - A precreated QR trade does not exist for query/close until the wallet scans it.
 - Payment codes are 16–24 digits starting 25–30; the test codes below choose the outcome.
