@@ -65,6 +65,7 @@ class OrderLineOut(BaseModel):
     discount: int
     net: int
     tax_rate: str = Field(description="a decimal fraction, e.g. 0.21")
+    gift: str | None = Field(None, description="a limited gift (priced 0): the promotion that gave it")
 
 
 class OrderDiscountOut(BaseModel):
@@ -125,6 +126,8 @@ class OrderOut(BaseModel):
     discount_total: int
     tax_total: int
     total: int
+    cash_rounding: int = Field(0, description="a till's cash part rounded to the coins in circulation "
+                                              "(Canada: the nickel); tenders = total + cash_rounding")
     lines: list[OrderLineOut]
     discounts: list[OrderDiscountOut]
     taxes: list[OrderTaxOut]
@@ -137,6 +140,8 @@ class OrderOut(BaseModel):
     created_at: datetime | None
     paid_at: datetime | None
     cashier: str
+    receipt_number: str | None = Field(None, description="a till receipt's number in its till's "
+                                                         "unbroken series, where the market asks")
     device_occurred_at: datetime | None = Field(description="a till sale: the till's clock as it read")
     review_flags: list[dict[str, str]] = Field(description="what was flagged for the manager")
     history: list[OrderStepOut]

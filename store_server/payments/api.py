@@ -94,7 +94,7 @@ class PaymentOut(BaseModel):
     """A payment (one tender). Money in minor units of ``currency``."""
 
     id: str
-    tender: Literal["cash", "alipay_qr", "alipay_code"]
+    tender: Literal["cash", "alipay_qr", "alipay_code", "points"]
     status: PaymentStatus
     amount: int
     currency: str
@@ -195,7 +195,7 @@ class ReconciliationQuery(BaseModel):
     store: str | None = None
 
 
-@operation("POST", "/payments", summary="Take a tender: cash, Alipay QR or Alipay payment code",
+@operation("POST", "/payments", summary="Take a tender: cash, Alipay QR, Alipay payment code or points",
            tag="payments", roles=PAYERS, body=PaymentIn, response=PaymentOut, status=201,
            problems=(404, 409))
 def create_payment(ctx: Ctx, body: PaymentIn) -> dict[str, Any]:
