@@ -82,6 +82,10 @@ def load_config(folder: Path, overrides: dict[str, Any] | None = None) -> dict[s
         # Creating a payment-code payment answers when settled or after this many seconds.
         "PLAZA_PAYMENT_CREATE_WAIT": float(env.get("PLAZA_PAYMENT_CREATE_WAIT", "5")),
     })
+    # store-server worker: unset ones take WorkerSettings' defaults (store_server/jobs/worker.py).
+    for name in ("THREADS", "LEASE_S", "POLL_S", "EXPIRY_EVERY_S", "WEBHOOKS_EVERY_S",
+                 "RECOMMENDATIONS_EVERY_S", "PURGE_AFTER_DAYS"):
+        config["WORKER_" + name] = env.get("PLAZA_WORKER_" + name) or None
     config.update(overrides)
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = env.get("PLAZA_SECRET_KEY") or _secret(folder, "secret_key")
