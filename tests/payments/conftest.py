@@ -315,7 +315,9 @@ def chain(app: Any, session: Any) -> Any:
 
 
 @pytest.fixture
-def shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any, merchant_private_key: Any) -> Iterator[Shop]:
+def bare_shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any,
+              merchant_private_key: Any) -> Iterator[Shop]:
+    """The store server wired to the sandbox, with no worker: the test runs its own."""
     from store_server.payments.api import EXTENSION
 
     app = chain.app
@@ -330,19 +332,25 @@ def shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any, merchant_privat
         "PLAZA_ALIPAY_NOTIFY_URL": server.url + "/api/v1/payments/notify/alipay",
         "PLAZA_ALIPAY_READ_TIMEOUT": 3.0,
     })
-    shop = Shop(chain=chain, sandbox=sandbox, url=server.url)
-    # The worker that charges payment codes and closes abandoned QRs, as `store-server worker`
-    # does, in a thread of this process (the kill tests run real worker processes).
-    worker = Worker(Services(app.config, app.extensions["plaza"].session_factory, lambda: shop.payments),
-                    WorkerSettings(threads=8, lease_s=10, poll_s=0.02), kinds(list(PAYMENT_JOBS)),
-                    name="payments-test-worker")
-    thread = threading.Thread(target=worker.run, name="payments-test-worker", daemon=True)
-    thread.start()
-    yield shop
-    worker.stop()  # the charges in hand finish first
-    thread.join(timeout=60)
-    assert not thread.is_alive(), "the payments worker did not stop"
+    yield Shop(chain=chain, sandbox=sandbox, url=server.url)
     app.extensions.pop(EXTENSION, None)
     # Let the sandbox stop notifying before the database goes away.
     get_gateway(sandbox.app).close()
     server.stop()
+
+
+@pytest.fixture
+def shop(bare_shop: Shop) -> Iterator[Shop]:
+    """The store server wired to the sandbox, and a worker that charges payment codes and
+    closes abandoned QRs as `store-server worker` does, in a thread of this process (the kill
+    tests run real worker processes instead)."""
+    app = bare_shop.chain.app
+    worker = Worker(Services(app.config, app.extensions["plaza"].session_factory, lambda: bare_shop.payments),
+                    WorkerSettings(threads=8, lease_s=10, poll_s=0.02), kinds(list(PAYMENT_JOBS)),
+                    name="payments-test-worker")
+    thread = threading.Thread(target=worker.run, name="payments-test-worker", daemon=True)
+    thread.start()
+    yield bare_shop
+    worker.stop()  # the charges in hand finish first
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the payments worker did not stop"
