@@ -886,7 +886,17 @@ def charge_code(session: Session, payments: Payments, public_id: str, out_trade_
         session.rollback()
         return
     amount, subject = Money(intent.amount, intent.currency), intent.subject
+    queued_at = session.execute(select(PaymentAttempt.created_at).where(
+        PaymentAttempt.out_trade_no == out_trade_no)).scalar_one()
     session.rollback()
+    policy = payments.settings.poll
+    if pay_sent_at is None and utcnow() - queued_at > timedelta(seconds=policy.limit):
+        # No worker got to it while the shopper stood there (none running, or all failing): the
+        # gateway never saw this number, and the code on the phone has expired by now.
+        _mark_unpaid(session, public_id, out_trade_no, "failed", code="NOT_CHARGED",
+                     reason="the payment code was not charged in time; scan a fresh one",
+                     attempt_status="failed")
+        return
 
     def on_call(method: str, outcome: Outcome) -> None:
         if method == "alipay.trade.pay" and outcome is Outcome.WAITING:
@@ -915,7 +925,6 @@ def charge_code(session: Session, payments: Payments, public_id: str, out_trade_
             raise _PaidMeanwhile(public_id)
 
     gateway = payments.gateway_with(on_call, before_cancel)
-    policy = payments.settings.poll
     try:
         if pay_sent_at is None:
             result = charge_payment_code(gateway, out_trade_no=out_trade_no, auth_code=auth_code,

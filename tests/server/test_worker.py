@@ -367,3 +367,28 @@ def test_several_workers_share_the_queue_and_each_job_runs_once(
 def test_an_unknown_job_kind_is_refused_by_name(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["worker", "--only", "orders.explode"])
     assert result.exit_code == 2 and "no job kind orders.explode" in result.output
+
+
+def test_a_code_charge_no_worker_got_to_in_time_is_failed_not_sent_late(shop: Any) -> None:
+    """With no worker running, a scanned payment code waits; a worker that starts long after
+    the shopper has gone must not charge it: the payment fails, and the gateway never sees it."""
+    from store_server.jobs.kinds import kinds
+    from store_server.jobs.worker import Services, Worker, WorkerSettings
+
+    created = shop.pay("till.shanghai", tender="alipay_code", sale_uuid=str(uuid.uuid4()), amount=5800,
+                       auth_code="286600000000000001")
+    assert created.json["status"] == "pending", created.json  # nobody charged it
+    session = shop.chain.session
+    session.rollback()
+    limit = shop.payments.settings.poll.limit
+    session.execute(update(PaymentAttempt).where(PaymentAttempt.out_trade_no == created.json["out_trade_no"])
+                    .values(created_at=utcnow() - timedelta(seconds=limit + 1)))
+    session.commit()
+
+    app = shop.chain.app
+    worker = Worker(Services(app.config, app.extensions["plaza"].session_factory, lambda: shop.payments),
+                    WorkerSettings(poll_s=0.02), kinds(["payments.charge_code"]), name="late")
+    assert worker.run(once=True) == 1
+    final = shop.api("till.shanghai").get(f"/payments/{created.json['id']}").json
+    assert final["status"] == "failed" and final["failure"]["code"] == "NOT_CHARGED"
+    assert shop.sandbox.trade(created.json["out_trade_no"]) is None
