@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -314,10 +315,10 @@ def chain(app: Any, session: Any) -> Any:
     return build_chain(app, session)
 
 
-@pytest.fixture
-def bare_shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any,
-              merchant_private_key: Any) -> Iterator[Shop]:
-    """The store server wired to the sandbox, with no worker: the test runs its own."""
+@contextmanager
+def _serving_shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any,
+                  merchant_private_key: Any) -> Iterator[Shop]:
+    """The store server on a loopback port, wired to the sandbox."""
     from store_server.payments.api import EXTENSION
 
     app = chain.app
@@ -332,25 +333,39 @@ def bare_shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any,
         "PLAZA_ALIPAY_NOTIFY_URL": server.url + "/api/v1/payments/notify/alipay",
         "PLAZA_ALIPAY_READ_TIMEOUT": 3.0,
     })
-    yield Shop(chain=chain, sandbox=sandbox, url=server.url)
-    app.extensions.pop(EXTENSION, None)
-    # Let the sandbox stop notifying before the database goes away.
-    get_gateway(sandbox.app).close()
-    server.stop()
+    try:
+        yield Shop(chain=chain, sandbox=sandbox, url=server.url)
+    finally:
+        app.extensions.pop(EXTENSION, None)
+        # Let the sandbox stop notifying before the database goes away.
+        get_gateway(sandbox.app).close()
+        server.stop()
 
 
 @pytest.fixture
-def shop(bare_shop: Shop) -> Iterator[Shop]:
+def bare_shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any,
+              merchant_private_key: Any) -> Iterator[Shop]:
+    """The store server wired to the sandbox, with no worker: the test runs its own."""
+    with _serving_shop(chain, sandbox, gateway_private_key, merchant_private_key) as shop:
+        yield shop
+
+
+@pytest.fixture
+def shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any,
+         merchant_private_key: Any) -> Iterator[Shop]:
     """The store server wired to the sandbox, and a worker that charges payment codes and
     closes abandoned QRs as `store-server worker` does, in a thread of this process (the kill
     tests run real worker processes instead)."""
-    app = bare_shop.chain.app
-    worker = Worker(Services(app.config, app.extensions["plaza"].session_factory, lambda: bare_shop.payments),
-                    WorkerSettings(threads=8, lease_s=10, poll_s=0.02), kinds(list(PAYMENT_JOBS)),
-                    name="payments-test-worker")
-    thread = threading.Thread(target=worker.run, name="payments-test-worker", daemon=True)
-    thread.start()
-    yield bare_shop
-    worker.stop()  # the charges in hand finish first
-    thread.join(timeout=60)
-    assert not thread.is_alive(), "the payments worker did not stop"
+    with _serving_shop(chain, sandbox, gateway_private_key, merchant_private_key) as shop:
+        app = chain.app
+        worker = Worker(Services(app.config, app.extensions["plaza"].session_factory, lambda: shop.payments),
+                        WorkerSettings(threads=8, lease_s=10, poll_s=0.02), kinds(list(PAYMENT_JOBS)),
+                        name="payments-test-worker")
+        thread = threading.Thread(target=worker.run, name="payments-test-worker", daemon=True)
+        thread.start()
+        try:
+            yield shop
+        finally:
+            worker.stop()  # the charges in hand finish first
+            thread.join(timeout=60)
+        assert not thread.is_alive(), "the payments worker did not stop"
