@@ -201,10 +201,10 @@ class Worker:
                             seeded = True
                         job = self._claim_when_room(session, runnable)
                     except Exception:
-                        log.exception("the job queue cannot be read; trying again in %.1f s",
-                                      self.settings.poll_s)
+                        pause = max(self.settings.poll_s, 0.5)
+                        log.exception("the job queue cannot be read; trying again in %.1f s", pause)
                         session.rollback()
-                        self.stopping.wait(max(self.settings.poll_s, 0.5))
+                        self.stopping.wait(pause)
                         continue
                     if job is not None:
                         ran += 1
