@@ -1,4 +1,5 @@
-"""The ``store-server`` command: database migrations, inventory checks, users, demo data.
+"""The ``store-server`` command: database migrations, inventory checks, users, demo data, and
+the background worker.
 
 Flask's own commands (``run``, ``routes``, ``shell``) are there too.
 """
@@ -40,7 +41,7 @@ def register_commands(app: Flask) -> None:
     from store_server.customers.commands import customers
     from store_server.recommendations.commands import recommendations
 
-    for group in (db, inventory, orders, users, demo, webhooks, customers, recommendations):
+    for group in (db, inventory, orders, users, demo, webhooks, customers, recommendations, worker):
         app.cli.add_command(group)
     app.cli.add_command(settings_table)
 
@@ -53,42 +54,71 @@ def settings_table() -> None:
     click.echo(settings_table(), nl=False)
 
 
+@click.command("worker")
+@click.option("--only", "only", multiple=True, metavar="KIND",
+              help="run only this kind of job (repeat for several); default: every kind")
+@click.option("--once", is_flag=True, help="run the jobs due now, then exit")
+@click.option("--threads", type=int, default=None, help="jobs in hand at once (PLAZA_WORKER_THREADS)")
+@click.option("--name", default=None, help="this worker's name in the job table (default host:pid)")
+@with_appcontext
+def worker(only: tuple[str, ...], once: bool, threads: int | None, name: str | None) -> None:
+    """Run the background jobs: order expiry, webhook delivery, payment-code charges, closing
+    abandoned QR payments, recommendation recomputes. Run one or more, on any machines."""
+    run_worker([k for item in only for k in item.split(",") if k], once=once, name=name,
+               threads=threads)
+
+
+def run_worker(only: list[str], *, once: bool = False, name: str | None = None, **overrides: Any) -> None:
+    """A worker for the job kinds ``only`` (all if empty) until SIGTERM or Ctrl-C: the first
+    signal finishes the jobs in hand, a second one ends the process at once."""
+    import logging
+    import signal
+
+    from store_server.jobs.kinds import kinds
+    from store_server.jobs.worker import Services, Worker, WorkerSettings
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        chosen = kinds(only)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--only") from exc
+    settings = WorkerSettings.from_config(current_app.config).with_overrides(**overrides)
+    runner = Worker(Services(current_app.config, _plaza().session_factory), settings, chosen, name=name)
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        signal.signal(signum, signal.SIG_DFL)  # a second one ends the process
+        runner.stop()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, on_signal)
+    click.echo(f"worker {runner.name} runs {', '.join(sorted(runner.kinds))}", err=True)
+    ran = runner.run(once=once)
+    if once:
+        click.echo(f"{ran} jobs run")
+
+
 @click.group()
 def orders() -> None:
     """Online orders."""
 
 
 @orders.command("expire")
-@click.option("--every", type=float, default=0, help="keep running, checking every N seconds")
+@click.option("--every", type=float, default=0,
+              help="keep running, checking every N seconds (the worker's orders.expire job alone)")
 @with_appcontext
 def orders_expire(every: float) -> None:
     """Expire unpaid orders past their time and release their stock."""
-    import logging
-    import signal
-    import threading
-
-    from sqlalchemy.exc import DBAPIError
-
+    if every:
+        # `store-server worker` runs this too; this alias runs only that job, every N seconds.
+        run_worker(["orders.expire"], expiry_every_s=every)
+        return
     from store_server.orders.service import expire_due
 
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):  # finish the batch in hand, then leave
-        signal.signal(signum, lambda *_: stop.set())
-    while not stop.is_set():
-        try:
-            with _plaza().session_factory() as session:
-                if count := expire_due(session):
-                    click.echo(f"expired {count} orders")
-        except DBAPIError as exc:
-            # The database restarting, a connection dropped, a deadlock retried too often:
-            # the next pass tries again, so expiry never comes to depend on reads alone.
-            if not every:
-                raise
-            logging.getLogger("plaza.expiry").warning("expiry pass failed (%s); trying again",
-                                                      type(exc.orig).__name__)
-        if not every:
-            return
-        stop.wait(every)
+    with _plaza().session_factory() as session:
+        if count := expire_due(session):
+            click.echo(f"expired {count} orders")
 
 
 @click.group()
@@ -233,22 +263,16 @@ def webhooks_seal_secrets() -> None:
 
 @webhooks.command("worker")
 @click.option("--once", is_flag=True, help="one pass: queue new events, send what is due, exit")
-@click.option("--interval", default=1.0, show_default=True, help="seconds to idle between passes")
+@click.option("--interval", default=1.0, show_default=True, help="seconds between passes")
 @with_appcontext
 def webhooks_worker(once: bool, interval: float) -> None:
-    """Deliver webhooks: fan events out to subscriptions, send, retry with backoff."""
-    import logging
-    import signal
-    import threading
+    """Deliver webhooks: fan events out to subscriptions, send, retry with backoff (the worker's
+    webhooks.deliver job alone; `store-server worker` runs it with the other jobs)."""
+    if not once:
+        run_worker(["webhooks.deliver"], webhooks_every_s=interval)
+        return
+    from store_server.webhooks.worker import WorkerSettings, run_once
 
-    from store_server.webhooks.worker import WorkerSettings, run_worker
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = WorkerSettings.from_config(current_app.config)
-    stop = threading.Event()
-    # Finish the batch in hand on SIGTERM/Ctrl-C; a hard kill only costs a lease (re-sent later).
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    total = run_worker(_plaza().session_factory, settings, once=once, interval_s=interval, stop=stop)
-    if once:
-        click.echo(f"{total.queued} queued, {total.attempted} attempted, {total.delivered} delivered")
+    with _plaza().session_factory() as session:
+        total = run_once(session, WorkerSettings.from_config(current_app.config))
+    click.echo(f"{total.queued} queued, {total.attempted} attempted, {total.delivered} delivered")

@@ -82,6 +82,18 @@ class Settings(BaseSettings):
     argon2_profile: Literal["RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST"] = _setting(
         "RFC_9106_LOW_MEMORY", "Argon2 cost of new password and PIN hashes (`CHEAPEST` is for tests)")
 
+    # -- the worker (docs/WORKER.md): `store-server worker` runs every background job
+    worker_threads: int = _setting(16, "jobs a worker has in hand at once (a payment-code charge "
+                                       "waits up to a minute)")
+    worker_lease_s: float = _setting(30, "a job's lease; renewed while it runs, taken over by another "
+                                         "worker this long after its worker died (s)")
+    worker_poll_s: float = _setting(0.5, "an idle worker looks for due jobs this often (s)")
+    worker_expiry_every_s: float = _setting(30, "unpaid orders past their time are expired this often (s)")
+    worker_webhooks_every_s: float = _setting(1, "webhook deliveries are fanned out and sent this often (s)")
+    worker_recommendations_every_s: float = _setting(
+        21600, "recommendations are computed again this often (s); `0`: never by the worker")
+    worker_purge_after_days: float = _setting(30, "finished one-off jobs are forgotten after this (days)")
+
     # -- webhooks (docs/WEBHOOKS.md)
     webhook_max_attempts: int = _setting(15, "attempts at a webhook delivery before it is given up")
     webhook_backoff_base_s: float = _setting(

@@ -14,6 +14,7 @@ from store_server.inventory.models import (
     Transfer,
     TransferLine,
 )
+from store_server.jobs.models import Job
 from store_server.locations.models import Location
 from store_server.orders.models import (
     Order,
@@ -33,7 +34,7 @@ metadata = Base.metadata
 
 __all__ = [
     "ApiToken", "AuditEntry", "BoughtTogether", "CashSession", "Customer", "Device", "Event", "EventCounter",
-    "ForYou", "GatewayCall", "GiveawayCounter", "GiveawayGrant", "Gtin", "IdempotentRequest",
+    "ForYou", "GatewayCall", "GiveawayCounter", "GiveawayGrant", "Gtin", "IdempotentRequest", "Job",
     "Location", "Order", "OrderDiscount", "OrderLine", "OrderTax", "OrderTender", "OrderTransition",
     "PaymentAttempt", "PaymentIntent", "PaymentRefund", "PointsEntry", "PopularSku", "Price",
     "PriceList", "Product", "ProductTranslation", "Promotion", "RecommendationRun", "SaleReturn",

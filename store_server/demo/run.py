@@ -1,7 +1,8 @@
 """``store-server demo run``: the whole demo chain on one machine, with its URLs printed.
 
 It migrates the SQLite database in the instance folder, loads the demo chain once, and
-starts the server (gunicorn, two workers) with its companions: the virtual receipt printer
+starts the server (gunicorn, two workers) with its companions: one background worker (order
+expiry, webhooks, payment-code charges, closing abandoned QRs), the virtual receipt printer
 and the payment sandbox gateway. Ctrl-C stops them all.
 """
 
@@ -100,6 +101,8 @@ def run_demo(host: str, port: int) -> None:
         subprocess.Popen([_bin("gunicorn"), "-c", "python:store_server.gunicorn_conf",
                           "--workers", "2", "--threads", "8", "--bind", f"{host}:{port}",
                           "store_server:create_app()"], env=server_env))
+    # The background jobs: a payment code the till scans is charged here, not in the web process.
+    children.append(subprocess.Popen([_bin("store-server"), "worker"], env=server_env))
 
     def stop(*_args: object) -> None:
         for child in children:
@@ -165,6 +168,7 @@ def _print_banner(base: str, folder: Path, summary: dict[str, object]) -> None:
         "  (what a shelf QR opens)",
         f"  virtual printer    tcp://127.0.0.1:{PRINTER_PORT}  jobs: http://127.0.0.1:{PRINTER_PAGE_PORT}/",
         f"  payment sandbox    http://127.0.0.1:{SANDBOX_PORT}/",
+        "  background worker  store-server worker (expiry, webhooks, wallet charges)",
         f"  till (Madrid)      http://127.0.0.1:{TILL_PORT}/  (sign in: "
         f"{cashier['username']}, PIN {cashier['pin']}; manager PIN {manager['pin']})",
         f"  customer display   http://127.0.0.1:{TILL_PORT}/display",

@@ -7,7 +7,9 @@ outcome (timeout, ``20000``, unsigned answer) is queried, then cancelled. Every 
 starts ends either paid or cancelled, unless the gateway cannot be reached at all, in which case
 the result says ``UNRESOLVED`` and the caller must cancel later (cancel works for 24 hours).
 
-Framework-free; the server runs it in a worker and the tests run it directly.
+Framework-free; the server's worker runs it as a leased job (``payments.charge_code``), and a
+worker that takes the job over from one that died resumes with :func:`resume_payment_code`;
+the tests run it directly.
 """
 
 from __future__ import annotations
@@ -107,16 +109,20 @@ def charge_payment_code(
     give_up: GiveUp | None = None,
     notify_url: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    before_pay: Callable[[], None] | None = None,
 ) -> CodePaymentResult:
     """Charge a payment code and settle the trade: paid, failed, or cancelled.
 
     A retry after FAILED or CANCELLED must use a new ``out_trade_no`` (the gateway answers
-    ``ACQ.TRADE_HAS_CLOSE`` to a closed one).
+    ``ACQ.TRADE_HAS_CLOSE`` to a closed one). ``before_pay`` runs just before the pay request
+    goes out (the server's job writes down that it may have reached the gateway).
     """
     policy = policy or PollPolicy()
     flow = _Flow(gateway, out_trade_no, amount, policy, _Waiter(give_up, sleep), sleep)
     deadline = time.monotonic() + policy.limit
 
+    if before_pay is not None:
+        before_pay()
     pay = gateway.pay(out_trade_no, auth_code, amount, subject, notify_url=notify_url)
     flow.calls.append(pay)
     if pay.outcome is Outcome.SUCCESS:
@@ -131,6 +137,25 @@ def charge_payment_code(
             CodePaymentStatus.FAILED, sub_code=pay.sub_code, reason=pay.sub_msg or pay.msg or ""
         )
     return flow.poll(deadline, after_unknown=pay.outcome is Outcome.UNKNOWN)
+
+
+def resume_payment_code(
+    gateway: AlipayGateway,
+    *,
+    out_trade_no: str,
+    amount: Money,
+    seconds_left: float,
+    policy: PollPolicy | None = None,
+    give_up: GiveUp | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CodePaymentResult:
+    """Take over a charge whose pay request went out from a flow that died (a worker killed
+    while the shopper confirmed): its outcome is unknown, so query at once, wait for the shopper
+    for what is left of the time (``seconds_left``), and cancel if it does not end. The pay is
+    never sent again."""
+    policy = policy or PollPolicy()
+    flow = _Flow(gateway, out_trade_no, amount, policy, _Waiter(give_up, sleep), sleep)
+    return flow.poll(time.monotonic() + max(0.0, seconds_left), after_unknown=True)
 
 
 class _Flow:

@@ -1,5 +1,5 @@
 """What the payment services need from outside: gateway settings, clients that log every call,
-the gateway's list of a day's trades, and a pool for payment-code charges that outlive a request.
+and the gateway's list of a day's trades.
 
 Built once per application from its configuration (``PLAZA_ALIPAY_*``, ``PLAZA_PAYMENT_*``) and
 handed to the services, which never read Flask's config themselves.
@@ -11,7 +11,6 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -22,7 +21,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from retail.money import Money, MoneyError
 from store_server.db import transaction
 from store_server.errors import DomainError
-from store_server.monitoring.logs import current_request_id, request_id
 
 from .code_payment import PollPolicy
 from .gateway import (
@@ -152,6 +150,7 @@ class PaymentSettings:
     create_wait: float  # how long creating a payment-code payment waits for it to settle
     trade_listing_url: str | None
     problem: str = ""  # why the gateway is not configured
+    sealing_key: str = ""  # seals a payment code while its charge waits in the job queue
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PaymentSettings:
@@ -181,19 +180,19 @@ class PaymentSettings:
             create_wait=float(config["PLAZA_PAYMENT_CREATE_WAIT"]),
             trade_listing_url=listing,
             problem=problem,
+            sealing_key=str(config.get("SEALING_KEY", "")),
         )
 
 
 class Payments:
-    """Per-application services for payments: settings, gateway clients, background charges."""
+    """Per-process services for payments: settings and gateway clients. Work that outlives a
+    request (a payment-code charge, closing an abandoned QR) is not run here but queued as a
+    job for ``store-server worker`` (store_server.jobs), so no process holds it alone."""
 
     def __init__(self, settings: PaymentSettings, session_factory: sessionmaker[Session]) -> None:
         self.settings = settings
         self.session_factory = session_factory
         self._local = threading.local()
-        self._executor: ThreadPoolExecutor | None = None
-        self._futures: set[Future[Any]] = set()
-        self._lock = threading.Lock()
 
     @property
     def alipay_configured(self) -> bool:
@@ -237,30 +236,6 @@ class Payments:
             return SandboxTradeListing(self.settings.trade_listing_url, gateway.app_id, gateway.currency)
         return AlipayBillListing()
 
-    def submit(self, fn: Callable[[], None]) -> None:
-        """Run ``fn`` in the background (a payment code waiting for the shopper's confirmation
-        outlives the request that started it)."""
-        with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="payment")
-            # Under the caller's request id: the charge logs and calls the gateway with it. (Only
-            # the id: the rest of the caller's context, its write intent say, stays behind.)
-            future = self._executor.submit(_logged, fn, current_request_id())
-            self._futures.add(future)
-            future.add_done_callback(self._futures.discard)
-
-    def drain(self, timeout: float | None = None) -> None:
-        """Wait for background charges to finish (tests, shutdown)."""
-        with self._lock:
-            futures = list(self._futures)
-        wait(futures, timeout=timeout)
-
-    def close(self) -> None:
-        with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True)
-
 
 class _FlowGateway(AlipayGateway):
     def __init__(self, config: GatewayConfig, *, recorder: Any, before_cancel: Callable[[str], None]) -> None:
@@ -270,11 +245,3 @@ class _FlowGateway(AlipayGateway):
     def cancel(self, out_trade_no: str) -> CancelResult:
         self._before_cancel(out_trade_no)
         return super().cancel(out_trade_no)
-
-
-def _logged(fn: Callable[[], None], rid: str | None = None) -> None:
-    with request_id(rid):
-        try:
-            fn()
-        except Exception:
-            log.exception("background payment work failed")

@@ -48,14 +48,16 @@ from store_server.customers.service import RedeemIn, redeem_points
 from store_server.db import transaction, utcnow
 from store_server.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from store_server.events.service import NewEvent, record_many
+from store_server.jobs.queue import enqueue
 from store_server.locations.models import Location
 from store_server.locations.service import get_location
 from store_server.orders.models import Order
 from store_server.orders.records import get_order, order_document
 from store_server.orders.service import TransitionIn, transition
+from store_server.sealing import seal
 from store_server.validation import MinorUnits, canonical_uuid
 
-from .code_payment import CodePaymentResult, CodePaymentStatus, charge_payment_code
+from .code_payment import CodePaymentResult, CodePaymentStatus, charge_payment_code, resume_payment_code
 from .gateway import GMT8, SUB_TRADE_NOT_EXIST, CancelResult, Outcome, TradeStatus
 from .models import OPEN_STATUSES, PAID_STATUSES, PaymentAttempt, PaymentIntent, PaymentRefund
 from .runtime import Payments
@@ -65,6 +67,11 @@ SYSTEM = Principal("system", 0, "admin", None, "payments")
 MAX_WAIT_SECONDS = 25.0
 WALLET_TENDERS = ("alipay_qr", "alipay_code")  # charged through the gateway
 POLL_SLEEP = 0.2
+# The jobs ``store-server worker`` runs for payments (store_server.jobs.kinds).
+CHARGE_CODE_JOB = "payments.charge_code"
+CLOSE_QR_JOB = "payments.close_qr"
+# The gateway's clock may run a little behind ours: a QR is closed this long after its time.
+QR_CLOSE_MARGIN = timedelta(seconds=30)
 
 
 # --------------------------------------------------------------------------- requests
@@ -306,10 +313,12 @@ def create_payment(session: Session, payments: Payments, data: PaymentIn, who: P
                    idempotency_key: str | None = None) -> dict[str, Any]:
     """Take one tender for an online order or a till checkout.
 
-    Cash is settled at once. A QR is precreated and the answer carries ``qr_code``. A payment
-    code is charged in the background (the shopper may have to confirm on the phone); this
-    returns when the charge settles or after a few seconds, whichever is first, and the till
-    waits for the rest with ``GET /payments/<id>?wait=25``.
+    Cash is settled at once. A QR is precreated and the answer carries ``qr_code``; a job to
+    close it once its time is up is queued with it. A payment code is charged by a worker (the
+    job is queued with the payment: the shopper may take a minute to confirm on the phone, and
+    the charge must survive any one process dying); this request only waits on the database
+    and returns when the charge settles or after a few seconds, whichever is first, and the
+    till waits for the rest with ``GET /payments/<id>?wait=25``.
 
     ``idempotency_key``: the same key with the same body returns the same payment (in its
     current state); with another body it is refused. Without one, a till checkout's tender is
@@ -351,8 +360,6 @@ def create_payment(session: Session, payments: Payments, data: PaymentIn, who: P
     if data.tender == "alipay_qr":
         _precreate(session, payments, public_id)
     elif data.tender == "alipay_code":
-        assert data.auth_code is not None
-        _start_code_charge(payments, public_id, data.auth_code)
         return wait_for_payment(session, payments, public_id, who, wait=payments.settings.create_wait,
                                 seen_status="pending")
     session.rollback()
@@ -462,6 +469,7 @@ def _new_intent(session: Session, payments: Payments, data: PaymentIn, who: Prin
     session.flush()
     session.add(PaymentAttempt(intent_id=intent.id, out_trade_no=intent.out_trade_no, created_at=now))
     session.flush()
+    _queue_wallet_job(session, payments, intent, now, data.auth_code)
     return intent
 
 
@@ -498,6 +506,26 @@ def _give_points_back(session: Session, intent: PaymentIntent, refund: PaymentRe
                                 amount=refund.amount, actor=refund.created_by, at=utcnow()))
         session.execute(update(Customer).where(Customer.id == entry.customer_id)
                         .values(points=Customer.points + back))
+
+
+def _queue_wallet_job(session: Session, payments: Payments, intent: PaymentIntent, now: datetime,
+                      auth_code: str | None) -> None:
+    """In the transaction that writes a wallet attempt: the job that will see it through.
+
+    A payment code gets its charge (the code sealed: it pays until it expires); a QR gets the
+    job that closes it at the gateway once its time is up, whether or not anyone is waiting on
+    it. Keyed by the attempt's out_trade_no, so each attempt has exactly one.
+    """
+    out_trade_no = intent.out_trade_no
+    assert out_trade_no is not None
+    payload: dict[str, Any] = {"payment": intent.public_id, "out_trade_no": out_trade_no}
+    if intent.tender == "alipay_code":
+        assert auth_code is not None
+        enqueue(session, CHARGE_CODE_JOB, f"payment-code:{out_trade_no}",
+                {**payload, "auth_code": seal(payments.settings.sealing_key, auth_code)})
+    elif intent.tender == "alipay_qr":
+        enqueue(session, CLOSE_QR_JOB, f"qr-close:{out_trade_no}", payload,
+                run_at=now + _qr_lifetime(payments))
 
 
 def _event(session: Session, intent: PaymentIntent, kind: str) -> NewEvent:
@@ -852,10 +880,16 @@ def _precreate(session: Session, payments: Payments, public_id: str) -> None:
 def _qr_expired(session: Session, payments: Payments, intent: PaymentIntent) -> bool:
     """Past the QR's lifetime (from the current attempt: a retry shows a new QR), with a margin
     for the gateway's own clock."""
-    shown_at = session.execute(select(PaymentAttempt.created_at).where(
+    return _qr_shown_at(session, intent) + _qr_lifetime(payments) < utcnow()
+
+
+def _qr_shown_at(session: Session, intent: PaymentIntent) -> datetime:
+    return session.execute(select(PaymentAttempt.created_at).where(
         PaymentAttempt.out_trade_no == intent.out_trade_no)).scalar_one_or_none() or intent.created_at
-    limit = timedelta(minutes=payments.settings.qr_timeout_minutes, seconds=30)
-    return shown_at + limit < utcnow()
+
+
+def _qr_lifetime(payments: Payments) -> timedelta:
+    return timedelta(minutes=payments.settings.qr_timeout_minutes) + QR_CLOSE_MARGIN
 
 
 def expire_qr(session: Session, payments: Payments, public_id: str) -> None:
@@ -871,53 +905,92 @@ def expire_qr(session: Session, payments: Payments, public_id: str) -> None:
     _cancel_and_record(session, payments, public_id, out_trade_no, "the QR expired unpaid")
 
 
+def close_abandoned_qr(session: Session, payments: Payments, public_id: str,
+                       out_trade_no: str) -> datetime | None:
+    """The job queued with a QR: once its time is up, close it at the gateway if it is still
+    open, whether or not anyone waits on it (asking first: the shopper may have paid at the
+    last second). Returns when to look again if our clock says its time is not up yet."""
+    intent = _find(session, public_id)
+    if intent.out_trade_no != out_trade_no or intent.status not in OPEN_STATUSES:
+        return None  # paid, failed, cancelled or retried with a new QR: nothing to close
+    if not _qr_expired(session, payments, intent):
+        return _qr_shown_at(session, intent) + _qr_lifetime(payments)
+    session.rollback()
+    expire_qr(session, payments, public_id)
+    return None
+
+
 # --------------------------------------------------------------------------- payment code
 
 
-def _start_code_charge(payments: Payments, public_id: str, auth_code: str) -> None:
-    payments.submit(lambda: _charge_code(payments, public_id, auth_code))
+def charge_code(session: Session, payments: Payments, public_id: str, out_trade_no: str, auth_code: str,
+                *, pay_sent_at: datetime | None, note_pay_sent: Callable[[], None],
+                lost: Callable[[], bool] = lambda: False) -> None:
+    """The job queued with a payment-code payment: charge the code, wait for the shopper, and
+    record how it ended.
 
-
-def _charge_code(payments: Payments, public_id: str, auth_code: str) -> None:
-    """Background: charge the code and wait for the shopper; record how it ended."""
-    with payments.session_factory() as session:
-        intent = _find(session, public_id)
-        out_trade_no = intent.out_trade_no
-        assert out_trade_no is not None
-        amount, subject = Money(intent.amount, intent.currency), intent.subject
+    ``note_pay_sent`` writes down (committed) that the pay request is about to go out. A worker
+    that takes the job over from one that died finds ``pay_sent_at`` and never pays again: it
+    queries, waits for what is left of the time, and cancels if the charge does not end. A job
+    for a payment that was settled, cancelled or retried meanwhile does nothing.
+    """
+    intent = _find(session, public_id)
+    if intent.out_trade_no != out_trade_no or intent.status not in OPEN_STATUSES \
+            or intent.cancel_requested_at is not None:
         session.rollback()
+        return
+    amount, subject = Money(intent.amount, intent.currency), intent.subject
+    queued_at = session.execute(select(PaymentAttempt.created_at).where(
+        PaymentAttempt.out_trade_no == out_trade_no)).scalar_one()
+    session.rollback()
+    policy = payments.settings.poll
+    if pay_sent_at is None and utcnow() - queued_at > timedelta(seconds=policy.limit):
+        # No worker got to it while the shopper stood there (none running, or all failing): the
+        # gateway never saw this number, and the code on the phone has expired by now.
+        _mark_unpaid(session, public_id, out_trade_no, "failed", code="NOT_CHARGED",
+                     reason="the payment code was not charged in time; scan a fresh one",
+                     attempt_status="failed")
+        return
 
-        def on_call(method: str, outcome: Outcome) -> None:
-            if method == "alipay.trade.pay" and outcome is Outcome.WAITING:
-                with transaction(session):
-                    locked = _find(session, public_id, lock=True)
-                    if locked.out_trade_no == out_trade_no and locked.status == "pending":
-                        locked.status = "waiting_for_shopper"
-                        _touch(locked)
+    def on_call(method: str, outcome: Outcome) -> None:
+        if method == "alipay.trade.pay" and outcome is Outcome.WAITING:
+            with transaction(session):
+                locked = _find(session, public_id, lock=True)
+                if locked.out_trade_no == out_trade_no and locked.status == "pending":
+                    locked.status = "waiting_for_shopper"
+                    _touch(locked)
 
-        last_check = [0.0, False]
+    last_check = [0.0, False]
 
-        def gave_up() -> bool:
-            # The cashier's cancel may land on another server process: look in the database,
-            # at most twice a second.
-            if time.monotonic() - last_check[0] >= 0.5:
-                last_check[0] = time.monotonic()
-                with payments.session_factory() as probe:
-                    last_check[1] = probe.execute(select(PaymentIntent.cancel_requested_at).where(
-                        PaymentIntent.public_id == public_id)).scalar_one() is not None
-            return bool(last_check[1])
+    def gave_up() -> bool:
+        # The cashier's cancel lands on a web server: look in the database, at most twice a
+        # second. A worker that lost this job's lease stops too (another one carries it on).
+        if lost():
+            return True
+        if time.monotonic() - last_check[0] >= 0.5:
+            last_check[0] = time.monotonic()
+            with payments.session_factory() as probe:
+                last_check[1] = probe.execute(select(PaymentIntent.cancel_requested_at).where(
+                    PaymentIntent.public_id == public_id)).scalar_one() is not None
+        return bool(last_check[1])
 
-        def before_cancel(_no: str) -> None:
-            if _request_cancel(session, public_id) in PAID_STATUSES:
-                raise _PaidMeanwhile(public_id)
+    def before_cancel(_no: str) -> None:
+        if _request_cancel(session, public_id) in PAID_STATUSES:
+            raise _PaidMeanwhile(public_id)
 
-        try:
-            result = charge_payment_code(payments.gateway_with(on_call, before_cancel),
-                                         out_trade_no=out_trade_no, auth_code=auth_code, amount=amount,
-                                         subject=subject, policy=payments.settings.poll, give_up=gave_up)
-        except _PaidMeanwhile:
-            return  # a notification recorded it paid after our last query: that is the outcome
-        record_code_result(session, payments, public_id, result)
+    gateway = payments.gateway_with(on_call, before_cancel)
+    try:
+        if pay_sent_at is None:
+            result = charge_payment_code(gateway, out_trade_no=out_trade_no, auth_code=auth_code,
+                                         amount=amount, subject=subject, policy=policy, give_up=gave_up,
+                                         before_pay=note_pay_sent)
+        else:
+            left = policy.limit - (utcnow() - pay_sent_at).total_seconds()
+            result = resume_payment_code(gateway, out_trade_no=out_trade_no, amount=amount,
+                                         seconds_left=left, policy=policy, give_up=gave_up)
+    except _PaidMeanwhile:
+        return  # a notification recorded it paid after our last query: that is the outcome
+    record_code_result(session, payments, public_id, result)
 
 
 def record_code_result(session: Session, payments: Payments, public_id: str,
@@ -1013,12 +1086,13 @@ def retry_payment(session: Session, payments: Payments, public_id: str, data: Re
         intent.failure_code = intent.failure_reason = ""
         intent.refunded_amount = 0  # counts the current attempt's refunds; earlier ones stay on theirs
         _touch(intent)
-        session.add(PaymentAttempt(intent_id=intent.id, out_trade_no=intent.out_trade_no))
+        now = utcnow()
+        session.add(PaymentAttempt(intent_id=intent.id, out_trade_no=intent.out_trade_no, created_at=now))
+        session.flush()
+        _queue_wallet_job(session, payments, intent, now, data.auth_code)
     if intent.tender == "alipay_qr":
         _precreate(session, payments, public_id)
     else:
-        assert data.auth_code is not None
-        _start_code_charge(payments, public_id, data.auth_code)
         return wait_for_payment(session, payments, public_id, who, wait=payments.settings.create_wait,
                                 seen_status="pending")
     session.rollback()

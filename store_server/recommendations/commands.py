@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import click
 from flask import current_app
@@ -16,7 +15,9 @@ def recommendations() -> None:
 
 
 @recommendations.command("compute")
-@click.option("--every", type=float, default=0, help="keep running, recomputing every N seconds")
+@click.option("--every", type=float, default=0,
+              help="keep running, recomputing every N seconds (the worker's recommendations.compute "
+              "job alone; `store-server worker` runs it every PLAZA_WORKER_RECOMMENDATIONS_EVERY_S)")
 @click.option("--min-support", type=int, default=None, help="baskets a pair needs (default 3)")
 @click.option("--history-days", type=int, default=None, help="how far back to look (default 365)")
 @with_appcontext
@@ -24,6 +25,13 @@ def recommendations_compute(every: float, min_support: int | None, history_days:
     """Recompute and store every recommendation; readers switch to the new set at once."""
     from dataclasses import replace
 
+    if every:
+        if min_support is not None or history_days is not None:
+            raise click.UsageError("--every runs the worker's job, with the default mining settings")
+        from store_server.cli import run_worker
+
+        run_worker(["recommendations.compute"], recommendations_every_s=every)
+        return
     from store_server.recommendations.service import MiningSettings, compute_recommendations
 
     settings = MiningSettings()
@@ -31,11 +39,7 @@ def recommendations_compute(every: float, min_support: int | None, history_days:
         settings = replace(settings, min_support=min_support)
     if history_days is not None:
         settings = replace(settings, history_days=history_days)
-    while True:
-        with current_app.extensions["plaza"].session_factory() as session:
-            stats = compute_recommendations(session, settings)
-        stats.pop("settings")
-        click.echo(json.dumps(stats))
-        if not every:
-            return
-        time.sleep(every)
+    with current_app.extensions["plaza"].session_factory() as session:
+        stats = compute_recommendations(session, settings)
+    stats.pop("settings")
+    click.echo(json.dumps(stats))

@@ -1,5 +1,6 @@
-"""The webhook worker: turn new events into deliveries, send the due ones, record what happened.
+"""The webhook pass: turn new events into deliveries, send the due ones, record what happened.
 
+``store-server worker`` runs it as the recurring job ``webhooks.deliver`` (store_server.jobs).
 Each pass does two things, each in short transactions of its own:
 
 1. Fan-out. For every active subscription, the events above its cursor that match its types
@@ -12,6 +13,9 @@ Each pass does two things, each in short transactions of its own:
 
 A worker that dies mid-send loses only its lease: the delivery is sent again after
 ``locked_until``. Delivery is therefore at-least-once, and receivers deduplicate by event id.
+Run as a job, the deliveries in hand are claimed with the job's lease token and their leases
+renewed with the job's heartbeat (``renew_claims``), so a dead worker's deliveries come back
+as soon as its job does, however long a batch could take to send.
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ import math
 import random
 import re
 import secrets
-import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -208,14 +211,17 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def claim_due(session: Session, settings: WorkerSettings) -> list[Outgoing]:
+def claim_due(session: Session, settings: WorkerSettings, *, token: str | None = None,
+              lease: timedelta | None = None) -> list[Outgoing]:
     """Lease up to ``batch_size`` due deliveries to this worker and commit the lease.
 
     Due: pending, ``next_attempt_at`` passed, no live lease, the subscription active, and no
-    earlier delivery of the same resource still pending (per-resource order).
+    earlier delivery of the same resource still pending (per-resource order). ``token`` and
+    ``lease`` default to a fresh token and a lease long enough to send the whole batch.
     """
     now = utcnow()
-    token = secrets.token_hex(16)
+    token = token or secrets.token_hex(16)
+    lease = lease or settings.lease
     d = WebhookDelivery
     earlier = aliased(WebhookDelivery)
     held_back = exists().where(
@@ -242,7 +248,7 @@ def claim_due(session: Session, settings: WorkerSettings) -> list[Outgoing]:
         # does not match, so two workers never send the same delivery at the same time.
         claimed = list(session.scalars(
             update(d).where(d.id.in_(candidates), d.status == "pending", free)
-            .values(locked_until=now + settings.lease, lease_token=token)
+            .values(locked_until=now + lease, lease_token=token)
             .returning(d.id)
             .execution_options(synchronize_session=False)
         ))
@@ -361,11 +367,26 @@ class PassSummary:
         return bool(self.queued or self.attempted)
 
 
-def deliver_due(session: Session, settings: WorkerSettings, max_rounds: int = 100) -> PassSummary:
-    """Claim, send and record until nothing is due (or ``max_rounds`` batches went out)."""
+def renew_claims(session: Session, token: str, lease: timedelta) -> None:
+    """Push on the leases of the deliveries claimed with ``token`` (the heartbeat of a job)."""
+    with transaction(session):
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.lease_token == token, WebhookDelivery.status == "pending")
+            .values(locked_until=utcnow() + lease)
+            .execution_options(synchronize_session=False))
+
+
+def deliver_due(session: Session, settings: WorkerSettings, max_rounds: int = 100, *,
+                token: str | None = None, lease: timedelta | None = None,
+                should_stop: Callable[[], bool] = lambda: False) -> PassSummary:
+    """Claim, send and record until nothing is due (or ``max_rounds`` batches went out, or
+    ``should_stop`` says so between batches)."""
     summary = PassSummary()
     for _ in range(max_rounds):
-        batch = claim_due(session, settings)
+        if should_stop():
+            break
+        batch = claim_due(session, settings, token=token, lease=lease)
         if not batch:
             break
         # Sending happens with no transaction open: a slow receiver holds no locks.
@@ -377,39 +398,11 @@ def deliver_due(session: Session, settings: WorkerSettings, max_rounds: int = 10
     return summary
 
 
-def run_once(session: Session, settings: WorkerSettings) -> PassSummary:
-    """One pass of the worker: fan out new events, then send everything that is due."""
+def run_once(session: Session, settings: WorkerSettings, *, token: str | None = None,
+             lease: timedelta | None = None,
+             should_stop: Callable[[], bool] = lambda: False) -> PassSummary:
+    """One pass: fan out new events, then send everything that is due."""
     queued = fan_out(session, settings.fan_out_batch)
-    summary = deliver_due(session, settings)
+    summary = deliver_due(session, settings, token=token, lease=lease, should_stop=should_stop)
     summary.queued = queued
     return summary
-
-
-def run_worker(session_factory: Callable[[], Session], settings: WorkerSettings, *,
-               once: bool = False, interval_s: float = 1.0,
-               stop: threading.Event | None = None) -> PassSummary:
-    """Run passes until ``stop`` is set (or one pass with ``once``); idle ``interval_s`` between
-    passes that found nothing to do. A failing pass (database away) is logged and retried."""
-    stop = stop or threading.Event()
-    total = PassSummary()
-    while not stop.is_set():
-        try:
-            with session_factory() as session:
-                summary = run_once(session, settings)
-        except Exception:
-            if once:
-                raise
-            log.exception("webhook worker pass failed; retrying in %.1f s", interval_s)
-            stop.wait(interval_s)
-            continue
-        total.queued += summary.queued
-        total.attempted += summary.attempted
-        total.delivered += summary.delivered
-        if summary.busy:
-            log.info("webhooks: %d queued, %d attempted, %d delivered",
-                     summary.queued, summary.attempted, summary.delivered)
-        if once:
-            break
-        if not summary.busy:
-            stop.wait(interval_s)
-    return total

@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,8 @@ import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from store_server.jobs.kinds import kinds
+from store_server.jobs.worker import Services, Worker, WorkerSettings
 from store_server.payments.gateway import AlipayGateway, GatewayConfig, Outcome
 from store_server.payments.sandbox import crypto
 from store_server.payments.sandbox.app import create_app, get_gateway
@@ -271,6 +274,29 @@ class Shop:
         assert response.status_code == 200, response.json
         return response.json
 
+    def jobs_done(self, timeout: float = 30) -> None:
+        """Wait until the worker has no payment job due or in hand (a charge has ended)."""
+        from sqlalchemy import func, select
+
+        from store_server.db import utcnow
+        from store_server.jobs.models import Job
+
+        end = time.monotonic() + timeout
+        with self.chain.app.extensions["plaza"].session_factory() as session:
+            while True:
+                left = session.scalar(select(func.count()).where(
+                    Job.kind.in_(PAYMENT_JOBS), Job.status == "pending", Job.run_at <= utcnow()))
+                session.rollback()
+                if not left:
+                    return
+                if time.monotonic() > end:
+                    raise AssertionError(f"{left} payment jobs still to run")
+                time.sleep(0.02)
+
+
+# The jobs a payments test's worker runs: charges and QR closes, not expiry (tests time that).
+PAYMENT_JOBS = ("payments.charge_code", "payments.close_qr")
+
 
 SERVER_PAYMENT_CONFIG = {
     "PLAZA_PAYMENT_POLL_INTERVAL": 0.1,
@@ -289,8 +315,10 @@ def chain(app: Any, session: Any) -> Any:
     return build_chain(app, session)
 
 
-@pytest.fixture
-def shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any, merchant_private_key: Any) -> Iterator[Shop]:
+@contextmanager
+def _serving_shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any,
+                  merchant_private_key: Any) -> Iterator[Shop]:
+    """The store server on a loopback port, wired to the sandbox."""
     from store_server.payments.api import EXTENSION
 
     app = chain.app
@@ -305,12 +333,39 @@ def shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any, merchant_privat
         "PLAZA_ALIPAY_NOTIFY_URL": server.url + "/api/v1/payments/notify/alipay",
         "PLAZA_ALIPAY_READ_TIMEOUT": 3.0,
     })
-    shop = Shop(chain=chain, sandbox=sandbox, url=server.url)
-    yield shop
-    payments = app.extensions.get(EXTENSION)
-    if payments is not None:
-        payments.drain(timeout=30)
-        payments.close()
-    # Let the sandbox stop notifying before the database goes away.
-    get_gateway(sandbox.app).close()
-    server.stop()
+    try:
+        yield Shop(chain=chain, sandbox=sandbox, url=server.url)
+    finally:
+        app.extensions.pop(EXTENSION, None)
+        # Let the sandbox stop notifying before the database goes away.
+        get_gateway(sandbox.app).close()
+        server.stop()
+
+
+@pytest.fixture
+def bare_shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any,
+              merchant_private_key: Any) -> Iterator[Shop]:
+    """The store server wired to the sandbox, with no worker: the test runs its own."""
+    with _serving_shop(chain, sandbox, gateway_private_key, merchant_private_key) as shop:
+        yield shop
+
+
+@pytest.fixture
+def shop(chain: Any, sandbox: Sandbox, gateway_private_key: Any,
+         merchant_private_key: Any) -> Iterator[Shop]:
+    """The store server wired to the sandbox, and a worker that charges payment codes and
+    closes abandoned QRs as `store-server worker` does, in a thread of this process (the kill
+    tests run real worker processes instead)."""
+    with _serving_shop(chain, sandbox, gateway_private_key, merchant_private_key) as shop:
+        app = chain.app
+        worker = Worker(Services(app.config, app.extensions["plaza"].session_factory, lambda: shop.payments),
+                        WorkerSettings(threads=8, lease_s=10, poll_s=0.02), kinds(list(PAYMENT_JOBS)),
+                        name="payments-test-worker")
+        thread = threading.Thread(target=worker.run, name="payments-test-worker", daemon=True)
+        thread.start()
+        try:
+            yield shop
+        finally:
+            worker.stop()  # the charges in hand finish first
+            thread.join(timeout=60)
+        assert not thread.is_alive(), "the payments worker did not stop"

@@ -170,7 +170,7 @@ def test_payment_code_10003_then_timeout_is_cancelled_and_nothing_is_paid(shop) 
     shop.wait_for_status("admin", payment, "cancelled", timeout=20)
     # The close notification of our own cancel can land first with a generic reason; once the
     # charge has finished, the payment says why it was cancelled.
-    shop.payments.drain(timeout=10)
+    shop.jobs_done()
     cancelled = shop.api("admin").get(f"/payments/{payment['id']}").json
     assert "timed out" in cancelled["failure"]["reason"]
     assert shop.sandbox.trade(payment["out_trade_no"])["status"] == "TRADE_CLOSED"
@@ -186,7 +186,7 @@ def test_cashier_gives_up_at_once_and_a_retry_uses_a_new_out_trade_no(shop) -> N
     assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
     assert time.monotonic() - started < 2
     assert shop.sandbox.trade(payment["out_trade_no"])["status"] == "TRADE_CLOSED"
-    shop.payments.drain(timeout=10)
+    shop.jobs_done()
 
     retried = shop.api("till.shanghai").post(f"/payments/{payment['id']}/retry", json={"auth_code": PAY_NOW})
     assert retried.json["status"] == "paid", retried.json

@@ -252,9 +252,20 @@ def plaza(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plaza]:
     port = free_port()
     server = ServerProcess(url, instance, port, sandbox.server_env(f"http://127.0.0.1:{port}"))
     server.start()
-    yield Plaza(server, folder / "plaza.sqlite3", token, pins, sandbox)
-    server.stop()
-    sandbox.stop()
+    # The background worker (payment-code charges, QR closing, expiry), as beside any server.
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).with_name("store-server")), "worker"],
+        env={**os.environ, "DATABASE_URL": url, "PLAZA_INSTANCE": str(instance),
+             "PLAZA_SECRET_KEY": "till-tests", "PLAZA_WORKER_POLL_S": "0.05",
+             **sandbox.server_env(f"http://127.0.0.1:{port}")},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield Plaza(server, folder / "plaza.sqlite3", token, pins, sandbox)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        server.stop()
+        sandbox.stop()
 
 
 @pytest.fixture

@@ -35,19 +35,23 @@ pytestmark = pytest.mark.slow
 SHOPPERS, ORDERS_EACH = 4, 30
 
 
-def _expiry_worker(database_url: str, instance: Path) -> subprocess.Popen[bytes]:
+def _expiry_worker(database_url: str, instance: Path, log: Path) -> subprocess.Popen[bytes]:
+    """`orders expire --every`: the worker's expiry job alone. Its log goes to a file (a pipe
+    nobody reads would fill up and stop it)."""
     env = {**os.environ, "DATABASE_URL": database_url, "PLAZA_INSTANCE": str(instance),
            "PLAZA_SECRET_KEY": "live-test"}
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "store-server"), "orders", "expire", "--every", "0.05"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [str(Path(sys.executable).parent / "store-server"), "orders", "expire", "--every", "0.05"],
+            env=env, stdout=output, stderr=subprocess.STDOUT)
 
 
 def test_orders_payments_expiry_till_sales_and_counts_at_once_keep_every_invariant(
     app: Flask, chain: Chain, session: Session, tmp_path: Path,
 ) -> None:
     url = app.config["DATABASE_URL"]
-    workers = [_expiry_worker(url, tmp_path / "live") for _ in range(2)]
+    logs = [tmp_path / f"expiry-{n}.log" for n in range(2)]
+    workers = [_expiry_worker(url, tmp_path / "live", log) for log in logs]
     try:
         with running_server(url, tmp_path / "live", threads=4,
                             env={"PLAZA_ORDER_RESERVATION_MINUTES": "0.02"}) as base:
@@ -59,8 +63,8 @@ def test_orders_payments_expiry_till_sales_and_counts_at_once_keep_every_invaria
             with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
                 pending = [pool.apply_async(fn, args) for fn, args in jobs]
                 results = [p.get(timeout=300) for p in pending]
-        for worker in workers:
-            assert worker.poll() is None, "an expiry worker died: " + worker.stderr.read().decode()[-2000:]
+        for worker, log in zip(workers, logs, strict=True):
+            assert worker.poll() is None, "an expiry worker died: " + log.read_text()[-2000:]
     finally:
         for worker in workers:
             worker.terminate()
